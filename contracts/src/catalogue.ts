@@ -1,10 +1,24 @@
 import type { Static } from '@sinclair/typebox';
-import type { MessageDefinition } from './message';
+import type { ContextName, ServiceName } from './contexts';
+import type { CommandDefinition, EventDefinition, MessageDefinition } from './message';
 import { sourceControlMessages } from './catalogue/source-control.messages';
+import { pipelinesMessages } from './catalogue/pipelines.messages';
+import { packagingMessages } from './catalogue/packaging.messages';
+import { releaseMessages } from './catalogue/release.messages';
+import { infrastructureMessages } from './catalogue/infrastructure.messages';
+import { gitopsMessages } from './catalogue/gitops.messages';
 import { operationsMessages } from './catalogue/operations.messages';
 
 // The one typed map type -> definition (and so type -> payload) for every message on the bus.
-const definitions = [...sourceControlMessages, ...operationsMessages] as const;
+const definitions = [
+  ...sourceControlMessages,
+  ...pipelinesMessages,
+  ...packagingMessages,
+  ...releaseMessages,
+  ...infrastructureMessages,
+  ...gitopsMessages,
+  ...operationsMessages,
+] as const;
 
 type Definition = (typeof definitions)[number];
 export type MessageType = Definition['type'];
@@ -18,3 +32,22 @@ export const catalogue = Object.fromEntries(definitions.map((d) => [d.type, d]))
 };
 
 export const allDefinitions: readonly MessageDefinition[] = definitions;
+
+// Sorted views, so that everything generated from them (streams, consumers, AsyncAPI) is stable.
+const byType = (a: MessageDefinition, b: MessageDefinition) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
+
+export function commandsHandledBy(service: ServiceName): CommandDefinition[] {
+  return allDefinitions.filter((d): d is CommandDefinition => d.kind === 'command' && d.service === service).sort(byType);
+}
+
+export function eventsEmittedBy(service: ServiceName): EventDefinition[] {
+  return allDefinitions.filter((d): d is EventDefinition => d.kind === 'event' && d.service === service).sort(byType);
+}
+
+export function eventsOfContext(context: ContextName): EventDefinition[] {
+  return allDefinitions.filter((d): d is EventDefinition => d.kind === 'event' && d.context === context).sort(byType);
+}
+
+export function isMessageType(value: string): value is MessageType {
+  return Object.prototype.hasOwnProperty.call(catalogue, value);
+}

@@ -53,8 +53,9 @@ export class BusNames {
     return `${this.namespace}.*.evt.${context}.${type}`;
   }
 
-  deadLetterFilter(service = '*', type = '>'): string {
-    return type === '>' && service === '*' ? `${this.namespace}.dlq.>` : `${this.namespace}.dlq.${service}.${type}`;
+  // Exactly four tokens, never `>`: a five-token command subject of a tenant called "dlq" must not overlap it.
+  deadLetterFilter(service = '*', type = '*'): string {
+    return `${this.namespace}.dlq.${service}.${type}`;
   }
 
   commandStream(context: ContextName): string {

@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { EnvelopeSchema, envelopeSchema } from './envelope';
-import { catalogue, type MessageType } from './catalogue';
+import { catalogue, isMessageType, type MessageType, type PayloadOf } from './catalogue';
 import type { MessageDefinition } from './message';
 import type { Envelope } from './envelope';
 
@@ -23,14 +23,20 @@ function validatorFor(definition: MessageDefinition): ValidateFunction {
 }
 
 export function formatErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .slice(0, 8)
-    .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`)
-    .join('; ');
+  const lines = (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${detail(e)}`);
+  // anyOf branches repeat the same complaint; keep each once and only the first few.
+  return [...new Set(lines)].slice(0, 8).join('; ');
+}
+
+function detail(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  if ('additionalProperty' in params) return ` (${String(params.additionalProperty)})`;
+  if (Array.isArray(params.allowedValues)) return ` (${params.allowedValues.map(String).join(', ')})`;
+  return '';
 }
 
 export function definitionOf(type: string): MessageDefinition | undefined {
-  return Object.prototype.hasOwnProperty.call(catalogue, type) ? catalogue[type as MessageType] : undefined;
+  return isMessageType(type) ? catalogue[type] : undefined;
 }
 
 /** Validates a decoded value as an envelope of a known type, payload included. */
@@ -39,7 +45,26 @@ export function validateEnvelope(value: unknown): ValidationResult {
   const envelope = value as Envelope;
   const definition = definitionOf(envelope.type);
   if (!definition) return { ok: false, code: 'unknown-type', reason: `unknown message type "${envelope.type}"` };
+  // A command sent as an event (or the reverse) would land on the wrong subject: say so plainly.
+  if (envelope.kind !== definition.kind) {
+    return { ok: false, code: 'schema', reason: `${envelope.type} is ${definition.kind === 'event' ? 'an' : 'a'} ${definition.kind}, but the envelope says kind "${envelope.kind}"` };
+  }
   const validate = validatorFor(definition);
   if (!validate(value)) return { ok: false, code: 'schema', reason: `${envelope.type}: ${formatErrors(validate.errors)}` };
   return { ok: true, value: envelope };
+}
+
+const byPayloadType = new Map<string, ValidateFunction>();
+
+/** Validates a payload alone (REST handlers build the envelope themselves and check the body first). */
+export function validatePayload<T extends MessageType>(type: T, payload: unknown): ValidationResult<PayloadOf<T>> {
+  const definition = definitionOf(type);
+  if (!definition) return { ok: false, code: 'unknown-type', reason: `unknown message type "${type}"` };
+  let validate = byPayloadType.get(type);
+  if (!validate) {
+    validate = ajv.compile(definition.payload);
+    byPayloadType.set(type, validate);
+  }
+  if (!validate(payload)) return { ok: false, code: 'schema', reason: `${type}: ${formatErrors(validate.errors)}` };
+  return { ok: true, value: payload as PayloadOf<T> };
 }

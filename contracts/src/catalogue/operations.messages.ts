@@ -7,8 +7,8 @@ import { event } from '../message';
 const DeadLetterRef = {
   deadLetterSeq: Type.Integer({ minimum: 1, description: 'sequence of the dead letter in the DLQ stream' }),
   envelopeId: Type.Union([Uuid, Type.Null()], { description: 'id of the dead-lettered envelope, null when it was unreadable' }),
-  originalSubject: Type.String(),
-  consumer: Type.String(),
+  originalSubject: Type.String({ minLength: 1, maxLength: 300 }),
+  consumer: Type.String({ minLength: 1, maxLength: 200 }),
   reason: Type.String({ minLength: 1, maxLength: 2000, description: 'why the operator acted' }),
   operator: Actor,
 };

@@ -54,6 +54,7 @@ export interface ReadAllOptions {
 }
 
 export interface SubscribeOptions extends ReadAllOptions {
+  /** ends the iteration cleanly; `limit` is the page size of the catch-up reads, not a total */
   signal?: AbortSignal;
 }
 
@@ -83,5 +84,20 @@ export class WrongExpectedVersionError extends Error {
   ) {
     super(`stream "${streamId}" is at version ${actual}, expected ${String(expected)}`);
     this.name = 'WrongExpectedVersionError';
+  }
+}
+
+/**
+ * An event id is already stored somewhere other than as this exact append (another stream, another position,
+ * or only part of the batch). A re-append of the same ids at the same position is idempotent, not this error.
+ */
+export class DuplicateEventIdError extends Error {
+  readonly code = 'duplicate-event-id';
+  constructor(
+    readonly streamId: string,
+    readonly eventIds: string[],
+  ) {
+    super(`event id(s) ${eventIds.join(', ')} already stored outside this append to stream "${streamId}"`);
+    this.name = 'DuplicateEventIdError';
   }
 }

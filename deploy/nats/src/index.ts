@@ -1,0 +1,3 @@
+export * from './topology';
+export * from './subscriptions';
+export * from './provisioner';

@@ -1,0 +1,3 @@
+export * from './postgres.fixture';
+export * from './namespace';
+export * from './bus.fixture';
