@@ -20,6 +20,11 @@ import {
 export interface ConsumerBinding {
   stream: string;
   durable: string;
+  /**
+   * What to do with a message that is not a valid envelope for this binding: dead-letter it (default), or ack
+   * and skip it, for readers of everything (lineage) whose invalid messages the owning consumer dead-letters.
+   */
+  invalid?: 'dead-letter' | 'skip';
 }
 
 export interface JetStreamServerOptions {
@@ -143,14 +148,14 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   ): Promise<void> {
     const started = process.hrtime.bigint();
     const delivery = { msg, consumer: binding.durable, stream: binding.stream, deliveries: msg.info.deliveryCount, maxDeliver, started };
-    if (!decoded.ok) return this.settlement.reject(delivery, { code: decoded.code, message: decoded.reason }, decoded.parsed);
+    const invalid = (failure: Failure, parsed: unknown) =>
+      binding.invalid === 'skip' ? this.settlement.ack(delivery, 'invalid', 'skipped') : this.settlement.reject(delivery, failure, parsed);
+    if (!decoded.ok) return invalid({ code: decoded.code, message: decoded.reason }, decoded.parsed);
     const envelope = decoded.envelope;
     const problem = this.routingProblem(msg.subject, envelope);
-    if (problem) return this.settlement.reject(delivery, problem, envelope);
+    if (problem) return invalid(problem, envelope);
     const handler = this.getHandlerByPattern(envelope.type);
-    if (!handler) {
-      return this.settlement.reject(delivery, { code: 'no-handler', message: `${this.options.service} has no handler for ${envelope.type}` }, envelope);
-    }
+    if (!handler) return invalid({ code: 'no-handler', message: `${this.options.service} has no handler for ${envelope.type}` }, envelope);
 
     // Long handlers keep the message: tell the server we are still working before ack_wait runs out.
     const keepAlive = setInterval(() => msg.working(), Math.max(ackWaitMs / 2, 500));

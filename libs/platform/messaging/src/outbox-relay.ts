@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { EventStore, RecordedEvent } from '@delivery/eventstore';
+import { defineMigration } from '@delivery/persistence';
+import type { EventStore, NewEvent, RecordedEvent } from '@delivery/eventstore';
 import { definitionOf, type Envelope } from '@delivery/contracts';
 import type { BusPublisher } from './bus-publisher';
 import { silentLogger, type MessagingLogger } from './transport.types';
@@ -11,7 +12,6 @@ export interface RelayCheckpoints {
 
 export interface RelayMetrics {
   published(count: number): void;
-  lag(events: number): void;
 }
 
 export interface OutboxRelayOptions {
@@ -21,20 +21,21 @@ export interface OutboxRelayOptions {
   publisher: BusPublisher;
   checkpoints: RelayCheckpoints;
   batchSize?: number;
-  /** idle polling interval; the relay also wakes as soon as the store reports an append */
-  idleMs?: number;
   logger?: MessagingLogger;
   metrics?: RelayMetrics;
 }
 
+const BATCH_END = Symbol('batch-end');
+
 // No dual writes (DESIGN §3): services append events to their own store in the same transaction as their state;
-// this relay tails the store by global position and publishes each event with msgID = event id, in order.
-// The checkpoint is saved only after JetStream acked the whole batch, so a crash republishes a suffix that
-// JetStream's duplicate window drops: every event is published once, in order.
+// this relay follows the store from its checkpoint (store.subscribe: catch-up, then live on append) and
+// publishes each event with msgID = event id, pipelined in order over one connection. The checkpoint is saved
+// only after JetStream acked the whole batch, so a crash republishes a suffix that the stream's duplicate window
+// drops: every event is published once, and in order.
 export class OutboxRelay {
-  private stopped = false;
+  private readonly abort = new AbortController();
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
@@ -42,71 +43,66 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Publishes everything appended so far; used by tests and by shutdown. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const published = await this.publishBatch();
-      total += published;
-      if (published === 0) return total;
+  /** Resolves once at least `count` events have been published since start (tests, benchmarks). */
+  async waitForPublished(count: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.published < count) {
+      if (Date.now() > deadline) throw new Error(`relay ${this.options.name}: ${this.published} of ${count} events published after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
-  notify(): void {
-    this.wake?.();
-  }
-
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.abort.abort();
     await this.loop;
   }
-
-  private position?: bigint;
 
   private async run(): Promise<void> {
     const logger = this.options.logger ?? silentLogger;
     let failures = 0;
-    while (!this.stopped) {
+    while (!this.abort.signal.aborted) {
       try {
-        const published = await this.publishBatch();
-        failures = 0;
-        if (published === 0) await this.idle(this.options.idleMs ?? 200);
+        await this.follow();
       } catch (error) {
+        if (this.abort.signal.aborted) return;
         failures++;
         const delay = Math.min(250 * 2 ** failures, 30_000);
-        logger.error({ err: error, relay: this.options.name, delayMs: delay }, 'relay batch failed; retrying');
-        this.position = undefined; // reload the checkpoint: the failed batch is republished, duplicates are dropped
-        await this.idle(delay);
+        logger.error({ err: error, relay: this.options.name, delayMs: delay }, 'relay failed; resuming from its checkpoint');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
       }
+      failures = 0;
     }
   }
 
-  private async publishBatch(): Promise<number> {
+  // Batches whatever the subscription hands over without waiting: events of a page arrive in microtasks, and
+  // the first wait for I/O (setImmediate wins the race) closes the batch.
+  private async follow(): Promise<void> {
     const { store, publisher, checkpoints, name } = this.options;
-    this.position ??= await checkpoints.load(name);
-    const events = await store.readAll({ fromPosition: this.position, limit: this.options.batchSize ?? 500 });
-    if (events.length === 0) {
-      this.options.metrics?.lag(0);
-      return 0;
-    }
-    await publisher.publishAll(events.map(toEnvelope));
-    const last = events[events.length - 1]!.position;
-    await checkpoints.save(name, last);
-    this.position = last;
-    this.options.metrics?.published(events.length);
-    return events.length;
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
+    const maxBatch = this.options.batchSize ?? 500;
+    const fromPosition = await checkpoints.load(name);
+    const iterator = store.subscribe({ fromPosition, signal: this.abort.signal })[Symbol.asyncIterator]();
+    try {
+      let pending = iterator.next();
+      for (;;) {
+        const first = await pending;
+        if (first.done) return;
+        const batch: RecordedEvent[] = [first.value];
+        pending = iterator.next();
+        while (batch.length < maxBatch) {
+          const next = await Promise.race([pending, new Promise<typeof BATCH_END>((resolve) => setImmediate(() => resolve(BATCH_END)))]);
+          if (next === BATCH_END || next.done) break;
+          batch.push(next.value);
+          pending = iterator.next();
+        }
+        await publisher.publishAll(batch.map(toEnvelope));
+        await checkpoints.save(name, batch[batch.length - 1]!.position);
+        this.published += batch.length;
+        this.options.metrics?.published(batch.length);
       }
-      this.wake = done;
-    });
+    } finally {
+      await iterator.return?.();
+    }
   }
 }
 
@@ -136,10 +132,21 @@ export class PostgresRelayCheckpoints implements RelayCheckpoints {
   }
 }
 
-export function relayCheckpointsDdl(schema: string): string {
-  return `CREATE TABLE IF NOT EXISTS "${schema}".relay_checkpoints (
-    name text PRIMARY KEY,
-    position bigint NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-  )`;
+export const relayCheckpointsMigration = defineMigration({
+  name: 'CreateRelayCheckpoints',
+  timestamp: 1767225600100,
+  up: (schema) => [
+    `CREATE TABLE IF NOT EXISTS "${schema}".relay_checkpoints (
+      name text PRIMARY KEY,
+      position bigint NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ],
+  down: (schema) => [`DROP TABLE IF EXISTS "${schema}".relay_checkpoints`],
+});
+
+/** The stored form of an envelope: the event store keeps the payload as data and the rest as metadata. */
+export function toNewEvent(envelope: Envelope): NewEvent {
+  const { id, type, payload, kind: _kind, ...metadata } = envelope;
+  return { id, type, data: payload, metadata };
 }

@@ -94,7 +94,8 @@ export class Settlement {
       this.observe(delivery, type, 'nak');
       return;
     }
-    msg.term(`dead-lettered: ${failure.code}`);
+    // No reason text: nats-server 2.9 does not parse `+TERM <reason>` and would leave the message pending.
+    msg.term();
     this.deps.logger.warn({ type, subject: msg.subject, seq: msg.seq, error: failure, deliveries: delivery.deliveries }, 'message dead-lettered');
     this.deps.metrics.deadLettered({ service: this.deps.service, type, reason: failure.code });
     this.observe(delivery, type, 'dead_letter');

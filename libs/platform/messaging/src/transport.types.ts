@@ -6,7 +6,7 @@ export interface MessagingLogger {
   error(obj: object, msg?: string): void;
 }
 
-export type HandlerOutcome = 'ack' | 'nak' | 'dead_letter' | 'duplicate';
+export type HandlerOutcome = 'ack' | 'nak' | 'dead_letter' | 'duplicate' | 'skipped';
 
 export interface TransportMetrics {
   handled(labels: { service: string; type: string; outcome: HandlerOutcome }, seconds: number): void;

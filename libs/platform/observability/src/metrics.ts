@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type HandlerOutcome = 'ack' | 'nak' | 'dead_letter' | 'duplicate';
+export type HandlerOutcome = 'ack' | 'nak' | 'dead_letter' | 'duplicate' | 'skipped';
 
 export interface HandlerLabels {
   service: string;

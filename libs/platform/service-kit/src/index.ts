@@ -1,0 +1,5 @@
+export * from './service-config';
+export * from './service-kit.tokens';
+export * from './platform-exception.filter';
+export * from './transport-metrics';
+export * from './bootstrap-service';
