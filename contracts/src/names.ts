@@ -77,6 +77,21 @@ export class BusNames {
     return this.commandStream(services[parsed.owner as ServiceName]);
   }
 
+  /** Captures nats-server's MAX_DELIVERIES advisories for the namespace's streams (see deploy/nats). */
+  advisoryStream(): string {
+    return `${this.prefix()}_ADVISORIES`;
+  }
+
+  maxDeliveriesAdvisoryFilter(stream: string): string {
+    return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`;
+  }
+
+  /** The service a durable belongs to: `<service>-commands`, `<service>-on-<Type>`, `<service>-<purpose>`. */
+  serviceOfDurable(durable: string): string {
+    const known = Object.keys(services).sort((a, b) => b.length - a.length).find((s) => durable === s || durable.startsWith(`${s}-`));
+    return known ?? durable.replace(/-(commands|on-.+)$/, '');
+  }
+
   /** Durable consumer names: `<service>-<purpose>`, e.g. `commit-commands`, `build-result-PipelineRunFinished`. */
   commandsDurable(service: ServiceName): string {
     return `${service}-commands`;

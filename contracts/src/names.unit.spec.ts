@@ -70,3 +70,14 @@ describe('BusNames', () => {
     }
   });
 });
+
+describe('BusNames: advisories and durables', () => {
+  const names = new BusNames();
+  it('captures MAX_DELIVERIES advisories per stream and maps durables back to services', () => {
+    expect(names.advisoryStream()).toBe('DEVOPS_ADVISORIES');
+    expect(names.maxDeliveriesAdvisoryFilter('DEVOPS_CMD_RELEASE')).toBe('$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.DEVOPS_CMD_RELEASE.*');
+    expect(names.serviceOfDurable('pull-request-commands')).toBe('pull-request');
+    expect(names.serviceOfDurable('build-result-on-PipelineRunFinished')).toBe('build-result');
+    expect(names.serviceOfDurable('ops-lineage')).toBe('ops');
+  });
+});

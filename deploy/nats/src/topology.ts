@@ -38,6 +38,7 @@ export interface TopologyOptions {
 
 const DAY = 24 * 3600;
 export const LINEAGE_DURABLE = 'ops-lineage';
+export const SWEEPER_DURABLE = 'ops-dead-letter-sweeper';
 
 export function declareTopology(names: BusNames, options: TopologyOptions = {}): Topology {
   const replicas = options.replicas ?? 1;
@@ -76,6 +77,24 @@ export function declareTopology(names: BusNames, options: TopologyOptions = {}):
     maxAgeSeconds: 90 * DAY,
   });
 
+  // nats-server gives up on a message silently when its last delivery times out; its advisory is kept here
+  // and the ops sweeper turns it into a dead letter.
+  const advisorySource = [...streams];
+  streams.push({
+    ...base,
+    name: names.advisoryStream(),
+    description: 'MAX_DELIVERIES advisories of the namespace streams, swept into dead letters by ops',
+    subjects: advisorySource.map((stream) => names.maxDeliveriesAdvisoryFilter(stream.name)),
+    maxAgeSeconds: 30 * DAY,
+  });
+  consumers.push({
+    ...consumerDefaults,
+    stream: names.advisoryStream(),
+    durable: SWEEPER_DURABLE,
+    description: 'ops: dead-letters messages whose last delivery was never settled',
+    filterSubject: '',
+  });
+
   for (const service of serviceNames) {
     consumers.push({
       ...consumerDefaults,
@@ -99,7 +118,7 @@ export function declareTopology(names: BusNames, options: TopologyOptions = {}):
     }
   }
   // The lineage read model indexes every envelope (and every dead letter) by traceId.
-  for (const stream of streams) {
+  for (const stream of advisorySource) {
     consumers.push({
       ...consumerDefaults,
       maxAckPending: 10_000,

@@ -13,3 +13,5 @@ export * from './bus-exception.filter';
 export * from './dead-letter.record';
 export * from './dead-letters';
 export * from './outbox-relay';
+export * from './dead-letter.writer';
+export * from './max-deliveries.sweeper';

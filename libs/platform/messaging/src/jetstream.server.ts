@@ -37,6 +37,8 @@ export interface JetStreamServerOptions {
   /** messages handled at once per consumer; messages with the same correlationId are always handled in order */
   concurrency?: number;
   backoff?: Backoff;
+  /** stop extending ack_wait for a handler running longer than this; the delivery then times out (default 5 min) */
+  handlerTimeoutMs?: number;
   maxEnvelopeBytes?: number;
   logger?: MessagingLogger;
   metrics?: TransportMetrics;
@@ -157,8 +159,13 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const handler = this.getHandlerByPattern(envelope.type);
     if (!handler) return invalid({ code: 'no-handler', message: `${this.options.service} has no handler for ${envelope.type}` }, envelope);
 
-    // Long handlers keep the message: tell the server we are still working before ack_wait runs out.
-    const keepAlive = setInterval(() => msg.working(), Math.max(ackWaitMs / 2, 500));
+    // Long handlers keep the message: tell the server we are still working before ack_wait runs out, up to the
+    // handler timeout; a hung handler then loses the delivery and, on the last one, the sweeper dead-letters it.
+    const giveUpAt = Date.now() + (this.options.handlerTimeoutMs ?? 5 * 60_000);
+    const keepAlive = setInterval(() => {
+      if (Date.now() < giveUpAt) msg.working();
+      else clearInterval(keepAlive);
+    }, Math.max(ackWaitMs / 2, 500));
     try {
       const context = new JetStreamContext([msg, binding.durable, delivery.deliveries]);
       await runWithTrace(

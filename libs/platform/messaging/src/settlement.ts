@@ -1,9 +1,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { BusNames, Envelope } from '@delivery/contracts';
 import { dispositionOf } from './platform-error';
-import { MAX_RAW_BYTES, type DeadLetterRecord } from './dead-letter.record';
-import { MSG_ID_HEADER, TRACEPARENT_HEADER } from './headers';
+import { deadLetterType, writeDeadLetter } from './dead-letter.writer';
 import { backoffDelay, type Backoff, type MessagingLogger, type TransportMetrics, type HandlerOutcome } from './transport.types';
 
 export interface Failure {
@@ -28,8 +26,6 @@ interface SettlementDeps {
   logger: MessagingLogger;
   metrics: TransportMetrics;
 }
-
-const encoder = new TextEncoder();
 
 // The one place that decides what happens to a delivered message (DESIGN §3):
 //   handler returned            → ack (the handler has committed its transaction by then)
@@ -60,34 +56,15 @@ export class Settlement {
   }
 
   async reject(delivery: Delivery, failure: Failure, parsed: unknown): Promise<void> {
-    const envelope = isObject(parsed) ? parsed : null;
-    const type = typeof envelope?.type === 'string' && /^[A-Za-z0-9]{1,100}$/.test(envelope.type) ? envelope.type : 'unknown';
     const { msg } = delivery;
-    const record: DeadLetterRecord = {
-      envelope: envelope as DeadLetterRecord['envelope'],
-      rawBase64: envelope || msg.data.byteLength > MAX_RAW_BYTES ? null : Buffer.from(msg.data).toString('base64'),
-      rawBytes: msg.data.byteLength,
-      error: failure,
-      deliveries: delivery.deliveries,
-      service: this.deps.service,
-      consumer: delivery.consumer,
-      stream: delivery.stream,
-      streamSeq: msg.seq,
-      subject: msg.subject,
-      deadLetteredAt: new Date().toISOString(),
-    };
-    let bytes = encoder.encode(JSON.stringify(record));
-    if (bytes.byteLength > MAX_RAW_BYTES + 64 * 1024) {
-      // An oversized envelope: keep the reason and where to find the original, not its bytes.
-      bytes = encoder.encode(JSON.stringify({ ...record, envelope: null, rawBase64: null }));
-    }
-    const headers = natsHeaders();
-    // Dedupe key of the dead letter itself: a crash between storing it and terming the message must not double it.
-    headers.set(MSG_ID_HEADER, `dlq:${delivery.stream}:${msg.seq}:${delivery.consumer}`);
-    const traceparent = msg.headers?.get(TRACEPARENT_HEADER);
-    if (traceparent) headers.set(TRACEPARENT_HEADER, traceparent);
+    const type = deadLetterType(parsed);
     try {
-      await this.deps.js.publish(this.deps.names.deadLetterSubject(this.deps.service, type), bytes, { headers });
+      await writeDeadLetter(
+        this.deps.js,
+        this.deps.names,
+        { data: msg.data, subject: msg.subject, stream: delivery.stream, streamSeq: msg.seq, headers: msg.headers },
+        { service: this.deps.service, consumer: delivery.consumer, deliveries: delivery.deliveries, error: failure, parsed },
+      );
     } catch (error) {
       this.deps.logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'could not store dead letter; message will be redelivered');
       msg.nak(backoffDelay(delivery.deliveries, this.deps.backoff));
@@ -107,6 +84,3 @@ export class Settlement {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -32,6 +32,8 @@ export class ProbeCommitHandler {
   async createCommit(@Payload() envelope: Envelope<PayloadOf<'CreateCommit'>>, @Ctx() ctx: JetStreamContext): Promise<void> {
     const { message, repositoryId, branch } = envelope.payload;
     if (message.includes('[always-throws]') && probeControl.failUntilFixed) throw new Error(`probe handler broken for "${message}"`);
+    // Hangs past ack_wait on every delivery (but ends, so shutdown does not wait forever).
+    if (message.includes('[hangs]')) return new Promise((resolve) => setTimeout(resolve, 3_000));
     if (message.includes('[illegal]')) throw new IllegalStateError('probe-illegal', `repository ${repositoryId} is archived`);
     await handleOnce(this.dataSource, { consumer: ctx.getConsumer(), envelopeId: envelope.id }, async (manager) => {
       await manager.query(`INSERT INTO probe_commits (envelope_id, repository_id, message, deliveries) VALUES ($1, $2, $3, $4)`, [

@@ -18,6 +18,7 @@ import { loadServiceConfig, type ServiceConfig } from './service-config';
 import { PlatformExceptionFilter } from './platform-exception.filter';
 import { EVENT_STORE, LOGGER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_NAME } from './service-kit.tokens';
 import { transportMetrics } from './transport-metrics';
+import { registerService } from './service-registry';
 
 export interface ServiceDefinition {
   /** the service's name in contracts (or a test service's own); its schema is the name with `_` for `-` */
@@ -124,6 +125,7 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
           consumers,
           concurrency: config.CONSUMER_CONCURRENCY,
           backoff: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
+          handlerTimeoutMs: config.HANDLER_TIMEOUT_MS,
           logger,
           metrics: transportMetrics(platformMetrics()),
         }),
@@ -148,12 +150,18 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
 
   await app.listen(config.SERVICE_PORT, config.SERVICE_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  // The ops app routes /api/<service>/… by this entry; behind a proxy or in a cluster the bound address is not the
+  // reachable one, so SERVICE_ADVERTISE_URL may name it.
+  const deregister = await registerService(connection, names, { name: service, url: process.env.SERVICE_ADVERTISE_URL || url }, {
+    onError: (error) => logger.warn({ err: error }, 'could not refresh the service registry entry'),
+  });
   logger.info({ url, consumers: consumers.map((c) => c.durable), namespace: names.namespace }, `${service} ready`);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down');
+      await deregister().catch((error: unknown) => logger.warn({ err: error }, 'could not deregister the service'));
       await app.close(); // stops the transport: no new messages, in-flight ones finish and settle
       await relay?.stop();
       await store.close();
