@@ -3,3 +3,4 @@ export * from './service-kit.tokens';
 export * from './platform-exception.filter';
 export * from './transport-metrics';
 export * from './bootstrap-service';
+export * from './service-registry';
