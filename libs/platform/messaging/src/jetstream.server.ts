@@ -108,9 +108,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
     return async () => {
       while (!this.closed) {
-        const messages = await consumer.consume({ max_messages: concurrency * 4 });
-        this.running.push(messages);
         try {
+          const messages = await consumer.consume({ max_messages: concurrency * 4 });
+          this.running.push(messages);
           for await (const msg of messages) {
             while (slots === 0) await new Promise<void>((resolve) => (wake = resolve));
             slots--;
@@ -122,7 +122,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
             this.inFlight.add(task);
           }
         } catch (error) {
-          this.options.logger?.error({ err: error, consumer: binding.durable }, 'consume loop failed; rebinding');
+          if (this.closed) break;
+          // The consumer vanished or the connection failed hard: keep trying, loudly, rather than go deaf.
+          this.options.logger?.error({ err: error, consumer: binding.durable }, 'consume loop failed; rebinding in 1 s');
           await new Promise((resolve) => setTimeout(resolve, 1_000));
         }
       }
