@@ -13,7 +13,8 @@ describe('NATS provisioning (real nats-server)', () => {
     const { streams, consumers } = bus.topology;
     expect(streams.map((s) => s.name)).toEqual(expect.arrayContaining([bus.names.commandStream('release'), bus.names.eventStream('gitops'), bus.names.deadLetterStream()]));
     expect(consumers.filter((c) => c.durable === 'ops-lineage')).toHaveLength(streams.length - 1);
-    expect(streams.at(-1)?.subjects).toContain(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.deadLetterStream()}.*`);
+    expect(streams.at(-1)?.subjects).toContain(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.commandStream('release')}.*`);
+    expect(streams.at(-1)?.subjects).not.toContain(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.deadLetterStream()}.*`);
     expect(consumers.find((c) => c.durable === 'commit-commands')?.filterSubject).toBe(`${bus.names.namespace}.*.cmd.commit.>`);
   });
 

@@ -78,13 +78,15 @@ export function declareTopology(names: BusNames, options: TopologyOptions = {}):
   });
 
   // nats-server gives up on a message silently when its last delivery times out; its advisory is kept here
-  // and the ops sweeper turns it into a dead letter.
+  // and the ops sweeper turns it into a dead letter. Not for the dead-letter stream itself: a dead letter of a
+  // dead letter could loop.
   const advisorySource = [...streams];
+  const swept = streams.filter((stream) => stream.name !== names.deadLetterStream());
   streams.push({
     ...base,
     name: names.advisoryStream(),
     description: 'MAX_DELIVERIES advisories of the namespace streams, swept into dead letters by ops',
-    subjects: advisorySource.map((stream) => names.maxDeliveriesAdvisoryFilter(stream.name)),
+    subjects: swept.map((stream) => names.maxDeliveriesAdvisoryFilter(stream.name)),
     maxAgeSeconds: 30 * DAY,
   });
   consumers.push({

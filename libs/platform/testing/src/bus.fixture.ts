@@ -30,6 +30,8 @@ export async function createTestBus(options: TopologyOptions = {}): Promise<Test
     topology,
     async close() {
       await deleteNamespaceStreams(jsm, `${names.namespace.toUpperCase()}_`).catch(() => undefined);
+      // The service registry bucket (service-kit registerService) of services bootstrapped in this namespace.
+      await jsm.streams.delete(`KV_${names.namespace}_services`).catch(() => undefined);
       await nc.close();
     },
   };
