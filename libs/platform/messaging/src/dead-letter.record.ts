@@ -1,23 +1,9 @@
-import type { Envelope } from '@delivery/contracts';
+import type { DeadLetterRecordShape, Envelope } from '@delivery/contracts';
 
 // What the dead-letter stream holds for each message the platform could not handle: the envelope (or the raw
-// bytes when there was no valid envelope), the reason, and where it came from, so an operator can act at 3 a.m.
-export interface DeadLetterRecord {
-  /** the envelope as received when it parsed as a JSON object (possibly invalid); null otherwise */
-  envelope: Envelope | Record<string, unknown> | null;
-  /** the original bytes, base64, when they were not a JSON object (and within MAX_RAW_BYTES) */
-  rawBase64: string | null;
-  rawBytes: number;
-  error: { code: string; message: string };
-  /** deliveries made to the consumer, this one included */
-  deliveries: number;
-  service: string;
-  consumer: string;
-  stream: string;
-  streamSeq: number;
-  subject: string;
-  deadLetteredAt: string;
-}
+// bytes when there was no valid envelope), the reason, and where it came from. The schema lives in contracts
+// (operator tooling in any language reads it); here it is narrowed to what the platform writes.
+export type DeadLetterRecord = Omit<DeadLetterRecordShape, 'envelope'> & { envelope: Envelope | Record<string, unknown> | null };
 
 // The dead-letter stream keeps up to this many original bytes (a NATS message is capped at 1 MiB by default);
 // a larger message stays in its own stream at `stream`/`streamSeq`.

@@ -92,10 +92,12 @@ export class DeadLetters {
     if (!validation.ok) throw new ValidationError(`replay-${validation.code}`, `the envelope to replay is invalid: ${validation.reason}`);
     const subject = this.publisher.subjectOf(envelope);
 
-    await this.audit('DeadLetterReplayed', letter, action, envelope, { edited: Boolean(action.envelope) });
     // A fresh msgId: the original id may still sit in the duplicate window and the replay must not be dropped;
     // consumers dedupe on the envelope id in their inbox, so a replay of an already-handled message has no effect.
     await this.publisher.publish(envelope, { subject, msgId: `${envelope.id}:replay:${seq}` });
+    // Recorded after the republish so the audit never claims a replay that did not happen; if recording fails the
+    // dead letter stays, and replaying it again is harmless for the same reason.
+    await this.audit('DeadLetterReplayed', letter, action, envelope, { edited: Boolean(action.envelope) });
     await this.jsm.streams.deleteMessage(this.stream, seq, false);
     return { envelope, subject };
   }
