@@ -8,3 +8,4 @@ export * from './health.controller';
 export * from './http-trace.middleware';
 export * from './public-route';
 export * from './observability.module';
+export * from './random-pool';

@@ -47,8 +47,17 @@ export class PlatformMetrics {
     });
   }
 
+  // Observed once per bus message: keep the labelled child instead of hashing the labels every time.
+  private readonly handlerChildren = new Map<string, { observe(value: number): void }>();
+
   observeHandler(labels: HandlerLabels, outcome: HandlerOutcome, seconds: number): void {
-    this.handlerDuration.observe({ service: labels.service, type: labels.type, outcome }, seconds);
+    const key = `${labels.service}\u0000${labels.type}\u0000${outcome}`;
+    let child = this.handlerChildren.get(key);
+    if (!child) {
+      child = this.handlerDuration.labels(labels.service, labels.type, outcome);
+      this.handlerChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   /** Starts a timer; call the returned function with the outcome once the message is settled. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import type { Actor } from '@delivery/contracts';
+import { randomHex } from './random-pool';
 
 // DESIGN §6: the trace of the message (or request) being handled, carried by AsyncLocalStorage so that every
 // message published while handling it inherits traceId and sets causationId to the message that caused it.
@@ -27,11 +27,11 @@ export function runWithTrace<T>(context: TraceContext, fn: () => T): T {
 }
 
 export function newTraceId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 export function newSpanId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

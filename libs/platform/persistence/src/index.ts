@@ -4,3 +4,4 @@ export * from './data-source';
 export * from './inbox';
 export * from './platform-migrations';
 export * from './tenant-scope';
+export * from './group-commit.inbox';

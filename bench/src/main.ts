@@ -1,0 +1,154 @@
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { Client } from 'pg';
+import { NATS_URL, POSTGRES_ADMIN_URL } from '@delivery/testing';
+import { buildMessages } from './bench-messages';
+import { rawJetStreamBench } from './raw-jetstream.bench';
+import { transportNoopBench } from './transport-noop.bench';
+import { transportInboxBench } from './transport-inbox.bench';
+import { rawPostgresBench } from './raw-postgres.bench';
+import { round, type ScenarioResult } from './stats';
+
+// `npm run bench`: the four scenarios of issue 2 in one run, a table, the two ratios, and .data/bench-latest.json.
+// A benchmark, not a test: a ratio below target is reported, never turned into a failing exit code.
+const TARGET = 0.6;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${raw}: expected a positive integer`);
+  return value;
+}
+
+const config = {
+  natsMessages: envInt('BENCH_N', 50_000),
+  pgMessages: envInt('BENCH_PG_N', 10_000),
+  natsWarmup: envInt('BENCH_WARMUP', 1_000),
+  pgWarmup: envInt('BENCH_PG_WARMUP', 300),
+  consumeBatch: envInt('BENCH_RAW_BATCH', 100),
+  noopConcurrency: envInt('BENCH_NOOP_CONCURRENCY', 64),
+  inboxConcurrency: envInt('BENCH_INBOX_CONCURRENCY', 16),
+  batchedConcurrency: envInt('BENCH_BATCH_CONCURRENCY', 128),
+  pgConnections: envInt('BENCH_PG_CONNECTIONS', 8),
+  noAsyncTraces: process.env.BENCH_NO_ASYNC_TRACES === '1',
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1').split(',').map((s) => s.trim()),
+};
+
+async function main(): Promise<void> {
+  const machine = await describeMachine();
+  console.log(`bench: ${JSON.stringify(config)}`);
+  console.log(`machine: ${machine.cpus} cpus, node ${machine.node}, nats-server ${machine.natsServer}, ${machine.postgres}`);
+  const all = buildMessages(Math.max(config.natsMessages, config.pgMessages) + config.natsWarmup);
+  const warmup = all.slice(all.length - config.natsWarmup);
+  const nats = all.slice(0, config.natsMessages);
+  const pg = all.slice(0, config.pgMessages);
+  const pgWarmup = warmup.slice(0, config.pgWarmup);
+
+  const scenarios: Array<[string, () => Promise<ScenarioResult>]> = [
+    ['a', () => rawJetStreamBench({ messages: nats, warmup, consumeBatch: config.consumeBatch })],
+    ['b', () => transportNoopBench({ messages: nats, warmup, concurrency: config.noopConcurrency })],
+    // c: the library's group-commit inbox (what a high-volume handler uses); c1: one transaction per message.
+    ['c', () => transportInboxBench({ messages: pg, warmup: pgWarmup, concurrency: config.batchedConcurrency, batched: true })],
+    ['c1', () => transportInboxBench({ messages: pg, warmup: pgWarmup, concurrency: config.inboxConcurrency, batched: false })],
+    ['d', () => rawPostgresBench({ commits: config.pgMessages, warmup: config.pgWarmup, connections: config.pgConnections })],
+    ['d1', () => rawPostgresBench({ commits: config.pgMessages, warmup: config.pgWarmup, connections: 1 })],
+  ];
+  const results: ScenarioResult[] = [];
+  const errors: Array<{ scenario: string; error: string }> = [];
+  for (const [name, run] of scenarios) {
+    if (!config.only.includes(name)) continue;
+    process.stdout.write(`running ${name}… `);
+    try {
+      const result = await run();
+      // CPU time of this process per message: steadier than msg/s when something else shares the machine.
+      const cpu = result.details.processCpu;
+      if (typeof cpu === 'number') result.details.processCpuUsPerMsg = round((cpu * result.seconds * 1e6) / result.messages);
+      results.push(result);
+      console.log(`${Math.round(result.rate)} msg/s`);
+    } catch (error) {
+      errors.push({ scenario: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      console.log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  const byName = new Map(results.map((r) => [r.scenario, r]));
+  const ratios = [
+    ratio('b/a', byName.get('b'), byName.get('a')),
+    ratio('c/d', byName.get('c'), byName.get('d')),
+    ratio('c1/d (one transaction per message, for reference)', byName.get('c1'), byName.get('d')),
+  ];
+  printTable(results);
+  for (const r of ratios) {
+    console.log(r.value === undefined ? `${r.name}: n/a (scenario missing)` : `${r.name} = ${r.value.toFixed(2)}  (target ≥ ${TARGET})  ${r.verdict}`);
+  }
+
+  const outFile = path.resolve(__dirname, '..', '..', '..', '.data', 'bench-latest.json');
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), machine, config, results, ratios, errors }, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), outFile)}`);
+  if (errors.length > 0) {
+    for (const e of errors) console.error(`\nscenario ${e.scenario} failed:\n${e.error}`);
+    process.exitCode = 1;
+  }
+}
+
+function ratio(name: string, numerator: ScenarioResult | undefined, denominator: ScenarioResult | undefined) {
+  if (!numerator || !denominator || denominator.rate === 0) return { name, value: undefined, target: TARGET, verdict: 'n/a' };
+  const value = numerator.rate / denominator.rate;
+  return { name, value: round(value, 3), target: TARGET, verdict: value >= TARGET ? 'PASS' : 'BELOW' };
+}
+
+function printTable(results: readonly ScenarioResult[]): void {
+  const rows = results.map((r) => [
+    r.scenario,
+    r.description,
+    String(r.messages),
+    r.seconds.toFixed(2),
+    String(Math.round(r.rate)),
+    r.latency ? `${r.latency.p50Ms.toFixed(2)} / ${r.latency.p99Ms.toFixed(2)} ms (${r.latency.label})` : '',
+  ]);
+  const header = ['', 'scenario', 'msgs', 'seconds', 'msgs/s', 'p50 / p99'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  for (const r of results) {
+    const details = Object.entries(r.details).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (details) console.log(`  ${r.scenario}: ${details}`);
+  }
+  console.log('');
+}
+
+async function describeMachine() {
+  const nc = await connect({ servers: NATS_URL, name: 'bench-info' });
+  const natsServer = nc.info?.version ?? 'unknown';
+  await nc.close();
+  const pg = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await pg.connect();
+  const settings = await pg.query<{ version: string; sync: string; fsync: string }>(
+    `SELECT split_part(version(), ' on ', 1) AS version, current_setting('synchronous_commit') AS sync, current_setting('fsync') AS fsync`,
+  );
+  await pg.end();
+  const row = settings.rows[0];
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    natsServer,
+    postgres: row ? `${row.version} (synchronous_commit=${row.sync}, fsync=${row.fsync})` : 'unknown',
+  };
+}
+
+main().then(
+  // pg pools and NATS timers of the closed services may keep the loop alive a little; the run is over.
+  () => process.exit(),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
