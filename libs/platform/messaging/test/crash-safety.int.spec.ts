@@ -50,6 +50,16 @@ describe('crash safety (SIGKILL, real processes)', () => {
     const stream = bus.names.commandStream('source-control');
     const afterCrash = await bus.jsm.consumers.info(stream, 'commit-commands');
     expect(afterCrash.num_ack_pending + afterCrash.num_pending).toBeGreaterThan(0); // never acked
+    const probeRows = async () => {
+      const dataSource = createServiceDataSource({ url: db.url, schema: 'commit' });
+      await dataSource.initialize();
+      const rows: Array<{ envelope_id: string; deliveries: number }> = await dataSource.query('SELECT envelope_id, deliveries FROM commit.probe_commits ORDER BY envelope_id');
+      await dataSource.destroy();
+      return rows;
+    };
+    // Each killed process had committed its command's effect before dying.
+    const committedBeforeRestart = await probeRows();
+    expect(committedBeforeRestart.map((r) => r.envelope_id)).toEqual(commands.map((c) => c.id).sort());
 
     const healthy = spawnCompiled(path.join(__dirname, 'probe.main.ts'), env);
     await healthy.ready;
@@ -61,12 +71,8 @@ describe('crash safety (SIGKILL, real processes)', () => {
         if (Date.now() > deadline) throw new Error(`redeliveries not settled: ${JSON.stringify({ pending: info.num_pending, ackPending: info.num_ack_pending })}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const dataSource = createServiceDataSource({ url: db.url, schema: 'commit' });
-      await dataSource.initialize();
-      const rows: Array<{ envelope_id: string; deliveries: number }> = await dataSource.query('SELECT envelope_id, deliveries FROM commit.probe_commits ORDER BY created_at');
-      await dataSource.destroy();
-      // One row per command, written by the first delivery; the redelivery found the envelope in the inbox.
-      expect(rows).toEqual(commands.map((c) => ({ envelope_id: c.id, deliveries: 1 })));
+      // The redeliveries found their envelopes in the inbox: still one row per command, untouched.
+      expect(await probeRows()).toEqual(committedBeforeRestart);
 
       // Each CommitCreated is on the bus exactly once, whichever relay (killed or restarted) published it.
       const events = await waitForCount(bus, commands.length);

@@ -35,7 +35,7 @@ export class ProbeCommitHandler {
     // Hangs past ack_wait on every delivery (but ends, so shutdown does not wait forever).
     if (message.includes('[hangs]')) return new Promise((resolve) => setTimeout(resolve, 3_000));
     if (message.includes('[illegal]')) throw new IllegalStateError('probe-illegal', `repository ${repositoryId} is archived`);
-    await handleOnce(this.dataSource, { consumer: ctx.getConsumer(), envelopeId: envelope.id }, async (manager) => {
+    const outcome = await handleOnce(this.dataSource, { consumer: ctx.getConsumer(), envelopeId: envelope.id }, async (manager) => {
       await manager.query(`INSERT INTO probe_commits (envelope_id, repository_id, message, deliveries) VALUES ($1, $2, $3, $4)`, [
         envelope.id,
         repositoryId,
@@ -45,8 +45,8 @@ export class ProbeCommitHandler {
       const event = createEnvelope('CommitCreated', { repositoryId, branch, sha: envelope.id.replace(/-/g, '').padEnd(40, '0') }, { source: 'commit' });
       await this.store.append(`commit-${envelope.id}`, [toNewEvent(event)], 'no-stream', { transaction: manager });
     });
-    // Crash-safety test: die after the commit and before the transport acks.
-    if (probeControl.crashAfterCommit && ctx.getDeliveries() === 1) process.kill(process.pid, 'SIGKILL');
+    // Crash-safety test: die after committing a message's effect and before the transport acks it.
+    if (probeControl.crashAfterCommit && outcome.handled) process.kill(process.pid, 'SIGKILL');
   }
 }
 
