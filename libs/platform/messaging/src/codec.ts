@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { MAX_ENVELOPE_BYTES, validateEnvelope, type Envelope } from '@delivery/contracts';
 
 export type DecodeFailureCode = 'too-large' | 'not-json' | 'schema' | 'unknown-type';
@@ -6,7 +7,6 @@ export type DecodeResult =
   | { ok: true; envelope: Envelope }
   | { ok: false; code: DecodeFailureCode; reason: string; parsed?: unknown };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 // Every edge decodes through here: size first (cheap), then JSON, then the envelope and payload schemas.
@@ -14,9 +14,11 @@ export function decodeEnvelope(data: Uint8Array, maxBytes = MAX_ENVELOPE_BYTES):
   if (data.byteLength > maxBytes) {
     return { ok: false, code: 'too-large', reason: `message is ${data.byteLength} bytes; the limit is ${maxBytes}` };
   }
+  // isUtf8 + toString: a native check, cheaper per message than a fatal TextDecoder.
+  if (!isUtf8(data)) return { ok: false, code: 'not-json', reason: 'not a UTF-8 JSON document: invalid UTF-8 bytes' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(data));
+    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   } catch (error) {
     return { ok: false, code: 'not-json', reason: `not a UTF-8 JSON document: ${(error as Error).message}` };
   }

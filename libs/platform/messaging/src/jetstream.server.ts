@@ -127,7 +127,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           for await (const msg of messages) {
             while (slots === 0) await new Promise<void>((resolve) => (wake = resolve));
             slots--;
-            const task = this.dispatch(msg, binding, maxDeliver, handling, chains).finally(() => {
+            const task: Promise<void> = this.dispatch(msg, binding, maxDeliver, handling, chains, () => {
               slots++;
               this.inFlight.delete(task);
               wake?.();
@@ -145,17 +145,27 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 
   // Messages of one correlationId (a release, a repository…) are handled in arrival order; others run in parallel.
-  private dispatch(msg: JsMsg, binding: ConsumerBinding, maxDeliver: number, handling: Map<JsMsg, number>, chains: Map<string, Promise<void>>): Promise<void> {
+  private async dispatch(
+    msg: JsMsg,
+    binding: ConsumerBinding,
+    maxDeliver: number,
+    handling: Map<JsMsg, number>,
+    chains: Map<string, Promise<void>>,
+    done: () => void,
+  ): Promise<void> {
     const decoded = decodeEnvelope(msg.data, this.options.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES);
     const key = decoded.ok ? decoded.envelope.correlationId : `seq:${msg.seq}`;
     // No chain for the key (the common case): start now, without a Promise.resolve().then hop per message.
     const previous = chains.get(key);
     const handle = () => this.handle(msg, binding, decoded, maxDeliver, handling);
-    const next = previous ? previous.then(handle) : handle();
-    chains.set(key, next);
-    return next.finally(() => {
-      if (chains.get(key) === next) chains.delete(key);
-    });
+    const current = previous ? previous.then(handle) : handle();
+    chains.set(key, current);
+    try {
+      await current;
+    } finally {
+      if (chains.get(key) === current) chains.delete(key);
+      done();
+    }
   }
 
   private async handle(
