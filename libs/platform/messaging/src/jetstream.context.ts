@@ -1,7 +1,7 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { JsMsg } from '@nats-io/jetstream';
 
-type JetStreamContextArgs = [JsMsg, string, number];
+type JetStreamContextArgs = [JsMsg, string];
 
 // The second argument of every handler: the raw message, the durable consumer (the inbox key) and the delivery count.
 export class JetStreamContext extends BaseRpcContext<JetStreamContextArgs> {
@@ -15,6 +15,6 @@ export class JetStreamContext extends BaseRpcContext<JetStreamContextArgs> {
   }
 
   getDeliveries(): number {
-    return this.args[2];
+    return this.args[0].info.deliveryCount;
   }
 }

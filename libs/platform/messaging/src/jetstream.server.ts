@@ -81,6 +81,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     this.closed = true;
     for (const messages of this.running) messages.stop();
     await Promise.allSettled([...this.inFlight]);
+    this.settlement.flushAcks();
     for (const timer of this.timers) clearInterval(timer);
   }
 
@@ -176,7 +177,17 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     handling: Map<JsMsg, number>,
   ): Promise<void> {
     const started = process.hrtime.bigint();
-    const delivery = { msg, consumer: binding.durable, stream: binding.stream, deliveries: msg.info.deliveryCount, maxDeliver, started };
+    // deliveries is read lazily: parsing the ack subject costs ~1 µs and only failures and handlers that ask need it.
+    const delivery = {
+      msg,
+      consumer: binding.durable,
+      stream: binding.stream,
+      maxDeliver,
+      started,
+      get deliveries() {
+        return msg.info.deliveryCount;
+      },
+    };
     const invalid = (failure: Failure, parsed: unknown) =>
       binding.invalid === 'skip' ? this.settlement.ack(delivery, 'invalid', 'skipped') : this.settlement.reject(delivery, failure, parsed);
     if (!decoded.ok) return invalid({ code: decoded.code, message: decoded.reason }, decoded.parsed);
@@ -190,7 +201,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
     handling.set(msg, Date.now());
     try {
-      const context = new JetStreamContext([msg, binding.durable, delivery.deliveries]);
+      const context = new JetStreamContext([msg, binding.durable]);
       await runWithTrace(
         {
           traceId: envelope.traceId,

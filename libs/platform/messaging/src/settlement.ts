@@ -13,7 +13,7 @@ export interface Delivery {
   msg: JsMsg;
   consumer: string;
   stream: string;
-  deliveries: number;
+  readonly deliveries: number;
   maxDeliver: number;
   started: bigint;
 }
@@ -36,9 +36,20 @@ interface SettlementDeps {
 export class Settlement {
   constructor(private readonly deps: SettlementDeps) {}
 
+  private pendingAcks: JsMsg[] = [];
+
   ack(delivery: Delivery, type: string, outcome: HandlerOutcome = 'ack'): void {
-    delivery.msg.ack();
+    // Acks settled in the same event-loop turn go out in one socket write: nats.js flushes on a microtask, and
+    // handlers finish on different microtasks, so acking one by one costs a write per message.
+    if (this.pendingAcks.push(delivery.msg) === 1) setImmediate(() => this.flushAcks());
     this.observe(delivery, type, outcome);
+  }
+
+  /** Sends the acks collected so far (also called on shutdown, before the connection drains). */
+  flushAcks(): void {
+    const acks = this.pendingAcks;
+    this.pendingAcks = [];
+    for (const msg of acks) msg.ack();
   }
 
   async failed(delivery: Delivery, envelope: Envelope, failure: Failure, error: unknown): Promise<void> {
