@@ -1,20 +1,10 @@
-import type { Actor } from '@delivery/contracts';
+import type { Envelope } from '@delivery/contracts';
 
 // DESIGN §4: the event store port. Postgres is the default adapter (and, through the relay, the outbox);
 // EventStoreDB/KurrentDB is the production alternative. One conformance suite runs against both.
 
-/** Everything of an envelope but id, type and payload: stored beside the event and restored by the relay. */
-export interface EventMetadata {
-  schemaVersion: number;
-  source: string;
-  tenantId: string;
-  projectId: string;
-  traceId: string;
-  causationId: string | null;
-  correlationId: string;
-  actor: Actor;
-  occurredAt: string;
-}
+/** Everything of an envelope but id, type, kind and payload: stored beside the event and restored by the relay. */
+export type EventMetadata = Omit<Envelope, 'id' | 'type' | 'kind' | 'payload'>;
 
 export interface NewEvent<D = unknown> {
   /** UUID; the envelope id, and the idempotency key of the append */
