@@ -44,7 +44,8 @@ const steps = [
   ],
   // dist/ is fresh from the build step: check the generated contracts without compiling again.
   ['contracts', () => run([path.join(root, 'tools', 'run.js'), 'contracts/src/generate.ts', '--check'], { env: { SKIP_BUILD: '1' } })],
-  ['jest', () => run([bin('jest'), '--ci', '--maxWorkers=2', '--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs])],
+  // DIST_FRESH: the build step just compiled dist/; tests that spawn compiled code need not compile it again.
+  ['jest', () => run([bin('jest'), '--ci', '--maxWorkers=2', '--json', `--outputFile=${JEST_RESULTS}`, ...jestArgs], { env: { DIST_FRESH: '1' } })],
 ];
 
 // The plain closing line CI reads ("N passed, N failed, N skipped"), from Jest's own JSON results.

@@ -5,8 +5,9 @@ const root = path.resolve(__dirname, '../../../..');
 let built = false;
 
 // Crash tests run the code as separate processes from the compiled tree (dist/), like production does.
+// `npm test` builds before Jest and says so with DIST_FRESH; a lone Jest run compiles (incremental) here.
 export function buildOnce(): void {
-  if (built) return;
+  if (built || process.env.DIST_FRESH === '1') return;
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   built = true;
 }
