@@ -60,6 +60,11 @@ export interface EventStore {
   append(streamId: string, events: NewEvent[], expected: ExpectedVersion, options?: AppendOptions): Promise<AppendResult>;
   read(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * How many events lie after a position (the relay's lag). Optional: an adapter that cannot count cheaply
+   * (EventStoreDB positions are byte offsets) leaves it out and the lag gauge stays unset.
+   */
+  countAfter?(position: bigint | undefined): Promise<number>;
   /** Live tail of all streams from a position: catches up, then follows appends until the signal aborts. */
   subscribe(options?: SubscribeOptions): AsyncIterable<RecordedEvent>;
   close(): Promise<void>;

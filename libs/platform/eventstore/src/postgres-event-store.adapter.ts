@@ -140,6 +140,12 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  async countAfter(position: bigint | undefined): Promise<number> {
+    this.assertOpen();
+    const [row]: Array<{ n: string }> = await this.dataSource.query(`SELECT count(*) AS n FROM ${this.table} e WHERE e.position > $1`, [(position ?? 0n).toString()]);
+    return Number(row?.n ?? 0);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     if (options.limit !== undefined) assertLimit(options.limit);

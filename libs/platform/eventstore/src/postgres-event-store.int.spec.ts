@@ -289,3 +289,14 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
     await sleep(10);
   }
 }
+
+describe('PostgresEventStore: countAfter (the relay lag)', () => {
+  it('counts the events after a position, all of them from the start', async () => {
+    const store = await freshStore();
+    expect(await store.countAfter(undefined)).toBe(0);
+    const first = await store.append('lag-1', [conformanceEvent(), conformanceEvent()], 'no-stream');
+    await store.append('lag-2', [conformanceEvent()], 'no-stream');
+    expect(await store.countAfter(undefined)).toBe(3);
+    expect(await store.countAfter(first.position)).toBe(1);
+  });
+});

@@ -12,6 +12,8 @@ export interface RelayCheckpoints {
 
 export interface RelayMetrics {
   published(count: number): void;
+  /** events appended but not yet published, sampled every lagIntervalMs */
+  lag?(events: number): void;
 }
 
 export interface OutboxRelayOptions {
@@ -21,6 +23,7 @@ export interface OutboxRelayOptions {
   publisher: BusPublisher;
   checkpoints: RelayCheckpoints;
   batchSize?: number;
+  lagIntervalMs?: number;
   logger?: MessagingLogger;
   metrics?: RelayMetrics;
 }
@@ -36,11 +39,21 @@ export class OutboxRelay {
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private published = 0;
+  private checkpoint?: bigint;
+  private lagTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
   start(): void {
     this.loop ??= this.run();
+    const { store, metrics } = this.options;
+    // Sampled off the hot path: counting is a query, publishing must not wait for it.
+    if (store.countAfter && metrics?.lag && !this.lagTimer) {
+      this.lagTimer = setInterval(() => {
+        store.countAfter!(this.checkpoint).then((n) => metrics.lag!(n), () => undefined);
+      }, this.options.lagIntervalMs ?? 5_000);
+      this.lagTimer.unref();
+    }
   }
 
   /** Resolves once at least `count` events have been published since start (tests, benchmarks). */
@@ -53,6 +66,7 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.lagTimer);
     this.abort.abort();
     await this.loop;
   }
@@ -81,6 +95,7 @@ export class OutboxRelay {
     const { store, publisher, checkpoints, name } = this.options;
     const maxBatch = this.options.batchSize ?? 500;
     const fromPosition = await checkpoints.load(name);
+    this.checkpoint = fromPosition;
     const iterator = store.subscribe({ fromPosition, signal: this.abort.signal })[Symbol.asyncIterator]();
     try {
       let pending = iterator.next();
@@ -96,7 +111,8 @@ export class OutboxRelay {
           pending = iterator.next();
         }
         await publisher.publishAll(batch.map(toEnvelope));
-        await checkpoints.save(name, batch[batch.length - 1]!.position);
+        this.checkpoint = batch[batch.length - 1]!.position;
+        await checkpoints.save(name, this.checkpoint);
         this.published += batch.length;
         this.options.metrics?.published(batch.length);
       }

@@ -144,7 +144,7 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
       publisher,
       checkpoints: new PostgresRelayCheckpoints(dataSource, schema),
       logger,
-      metrics: { published: (n) => platformMetrics().recordRelayPublished(service, n) },
+      metrics: { published: (n) => platformMetrics().recordRelayPublished(service, n), lag: (n) => platformMetrics().setRelayLag(service, n) },
     });
     relay.start();
   }
