@@ -2,3 +2,4 @@ export * from './git-provider.port';
 export * from './path-policy';
 export * from './commit-message';
 export * from './local-git.adapter';
+export * from './azure-devops';
