@@ -14,12 +14,12 @@ export function lineageBindings(names: BusNames): ConsumerBinding[] {
     .map(({ stream, durable }) => ({ stream, durable, invalid: 'skip' as const }));
 }
 
-export function opsService(names: BusNames): ServiceDefinition {
+export function opsService(): ServiceDefinition {
   return {
     name: 'ops',
     module: OpsModule,
     migrations: [lineageMigration],
-    consumers: lineageBindings(names),
+    consumers: lineageBindings,
     // ops appends no events of its own: its audit events are published by the DeadLetters library directly.
     relay: false,
     openapi: { title: 'ops', description: 'Gateway, lineage (traceId stories) and dead letters of the delivery platform' },

@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { signTestToken, type TestTokenClaims } from '@delivery/auth';
-import { BusNames } from '@delivery/contracts';
 import { BusPublisher } from '@delivery/messaging';
 import { bootstrapService, type RunningService, type ServiceDefinition } from '@delivery/service-kit';
 import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from '@delivery/testing';
@@ -35,7 +34,7 @@ export async function startOps(): Promise<OpsFixture> {
     running.push(service);
     return service;
   };
-  const ops = await start(opsService(new BusNames(bus.names.namespace)));
+  const ops = await start(opsService());
   return {
     bus,
     db,

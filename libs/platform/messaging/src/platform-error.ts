@@ -51,9 +51,8 @@ export class TransientError extends PlatformError {
 
 // Errors we did not code (a driver error, a bug) are retried: the last delivery dead-letters them with their message.
 export function dispositionOf(error: unknown): Disposition {
-  if (error instanceof PlatformError) return error.disposition;
-  if (isNamed(error, 'WrongExpectedVersionError')) return 'retry';
-  return 'retry';
+  // A lost optimistic-concurrency race (WrongExpectedVersionError) is retried like any uncoded error.
+  return error instanceof PlatformError ? error.disposition : 'retry';
 }
 
 export function httpStatusOf(error: unknown): number {

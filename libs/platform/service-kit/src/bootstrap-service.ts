@@ -27,8 +27,8 @@ export interface ServiceDefinition {
   module: Type<unknown> | DynamicModule;
   entities?: Array<Type<unknown> | EntitySchema>;
   migrations?: MigrationFactory[];
-  /** durables to bind; default: what deploy/nats declares for the service; [] for none */
-  consumers?: ConsumerBinding[];
+  /** durables to bind, or a function of the bus names; default: what deploy/nats declares for the service; [] for none */
+  consumers?: ConsumerBinding[] | ((names: BusNames) => ConsumerBinding[]);
   /** run the outbox relay in this process (default true) */
   relay?: boolean;
   /** OpenAPI title and description */
@@ -115,7 +115,8 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
     await dataSource.query('SELECT 1');
   });
 
-  const consumers = definition.consumers ?? bindingsOf(declareTopology(names), service as ServiceName, names);
+  const declared = definition.consumers ?? ((n: BusNames) => bindingsOf(declareTopology(n), service as ServiceName, n));
+  const consumers = typeof declared === 'function' ? declared(names) : declared;
   if (consumers.length > 0) {
     app.connectMicroservice(
       {
