@@ -1,14 +1,11 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { listServices, openServiceRegistry } from '@delivery/service-kit';
-import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from '@delivery/testing';
+import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
 
 jest.setTimeout(180_000);
 
-const root = path.resolve(__dirname, '../../..');
 const SECRET = 'backbone-e2e-secret-0123456789abcdef0123';
 
 // The platform running as processes from the compiled tree: the ops app and the test-only probe service (it plays
@@ -17,39 +14,32 @@ const SECRET = 'backbone-e2e-secret-0123456789abcdef0123';
 describe('backbone end to end (real processes, real NATS and Postgres)', () => {
   let bus: TestBus;
   let db: TestDatabase;
-  const children: ChildProcess[] = [];
-
+  const children: Child[] = [];
   const start = (entry: string) => {
-    const child = fork(path.join(root, 'dist', entry), [], {
-      cwd: root,
-      env: { ...process.env, BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, JWT_SECRET: SECRET, SERVICE_PORT: '0', LOG_LEVEL: 'warn' },
-      execArgv: ['-r', path.join(root, 'tools/register.js')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = spawnCompiled(entry, { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, JWT_SECRET: SECRET, SERVICE_PORT: '0', LOG_LEVEL: 'warn' });
     children.push(child);
     return child;
   };
 
   beforeAll(async () => {
-    // `npm test` builds before Jest (DIST_FRESH); a lone Jest run compiles (incremental) here.
-    if (process.env.DIST_FRESH !== '1') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    buildOnce();
     bus = await createTestBus();
     db = await createTestDatabase('e2e');
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
     await bus?.close();
     await db?.drop();
   });
 
   it('an agent command becomes a story: command, event caused by it, and a dead letter, ordered by causation', async () => {
-    start('services/ops/src/main.js');
-    start('libs/platform/messaging/test/probe.main.js');
+    start('services/ops/src/main.ts');
+    start('libs/platform/messaging/test/probe.main.ts');
     const registry = await openServiceRegistry(bus.nc, bus.names);
     const services = await eventually(async () => {
       const found = await listServices(registry);
       return found.length >= 2 ? found : undefined;
-    }, 'ops and commit in the service registry');
+    }, 'ops and commit in the service registry', 60_000);
     const ops = services.find((s) => s.name === 'ops')!.url;
     expect(services.map((s) => s.name).sort()).toEqual(['commit', 'ops']);
 
@@ -86,7 +76,7 @@ describe('backbone end to end (real processes, real NATS and Postgres)', () => {
       if (response.status !== 200) return undefined;
       const body = (await response.json()) as { entries: Entry[] };
       return body.entries.length >= 3 ? body.entries : undefined;
-    }, 'the lineage of the trace');
+    }, 'the lineage of the trace', 60_000);
 
     const command = story.find((e) => e.id === envelope.id)!;
     const event = story.find((e) => e.type === 'CommitCreated')!;
@@ -101,18 +91,7 @@ describe('backbone end to end (real processes, real NATS and Postgres)', () => {
     expect((await fetch(`${ops}/api/commit/health/ready`)).status).toBe(200);
 
     // SIGTERM: both drain and exit cleanly.
-    const exits = children.map((child) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))));
-    for (const child of children) child.kill('SIGTERM');
-    expect(await Promise.all(exits)).toEqual([0, 0]);
+    for (const child of children) child.process.kill('SIGTERM');
+    expect((await Promise.all(children.map((child) => child.exited))).map((e) => e.code)).toEqual([0, 0]);
   });
 });
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

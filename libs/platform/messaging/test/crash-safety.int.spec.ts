@@ -3,9 +3,8 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Envelope } from '@delivery/contracts';
 import { PostgresEventStore, eventStoreMigration } from '@delivery/eventstore';
 import { createServiceDataSource, platformMigrations, runMigrations } from '@delivery/persistence';
-import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from '@delivery/testing';
+import { buildOnce, createTestBus, createTestDatabase, spawnCompiled, type TestBus, type TestDatabase } from '@delivery/testing';
 import { BusPublisher, createEnvelope, relayCheckpointsMigration, toNewEvent } from '../src';
-import { buildOnce, spawnCompiled } from './spawn-compiled';
 
 jest.setTimeout(180_000);
 

@@ -1,3 +1,4 @@
 export * from './postgres.fixture';
 export * from './namespace';
 export * from './bus.fixture';
+export * from './processes';

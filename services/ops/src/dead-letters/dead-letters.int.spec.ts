@@ -1,7 +1,8 @@
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { createEnvelope, type DeadLetterRecord } from '@delivery/messaging';
 import { waitForEvent, waitForMessages } from '@delivery/testing';
-import { eventually, startOps, type OpsFixture } from '../../test/ops.fixture';
+import { eventually } from '@delivery/testing';
+import { startOps, type OpsFixture } from '../../test/ops.fixture';
 import { DEAD_LETTERS_READ, DEAD_LETTERS_REPLAY, LINEAGE_READ, PLATFORM_OPERATOR } from '../ops.scopes';
 import type { LinkedLineageEntry } from '../lineage/lineage-entry';
 
@@ -138,7 +139,7 @@ describe('dead-letter REST (ops)', () => {
 
   it('replays a corrected envelope to its original subject with the same id and traceId, audited in the lineage', async () => {
     // The lineage has indexed the dead letter before it leaves the stream.
-    await eventually(async () => ((await as(replayer).get(`/lineage/${a1.traceId}`)).status === 200 ? true : undefined), 10_000, 'the dead letter in the lineage');
+    await eventually(async () => ((await as(replayer).get(`/lineage/${a1.traceId}`)).status === 200 ? true : undefined), 'the dead letter in the lineage', 10_000);
     const corrected = { ...a1, payload: { ...a1.payload, message: 'first (fixed)' } };
     const replayed = await as(replayer).post(`/dead-letters/${seqs.a1}/replay`, { reason: 'payload fixed by hand', envelope: corrected });
     expect(replayed.status).toBe(200);
@@ -162,7 +163,7 @@ describe('dead-letter REST (ops)', () => {
       const response = await as(replayer).get(`/lineage/${a1.traceId}`);
       const entries = response.body.entries as LinkedLineageEntry[] | undefined;
       return entries && entries.length >= 3 ? entries : undefined;
-    }, 10_000, 'the replay in the lineage');
+    }, 'the replay in the lineage', 10_000);
     // In occurrence order: the command (its original time, kept by the replay), its dead letter, the replay.
     expect(story.map((e) => [e.kind, e.type, e.id === a1.id])).toEqual([
       ['command', 'CreateCommit', true],
@@ -190,7 +191,7 @@ describe('dead-letter REST (ops)', () => {
     const story = await eventually(async () => {
       const entries = (await as(replayer).get(`/lineage/${a2.traceId}`)).body.entries as LinkedLineageEntry[] | undefined;
       return entries?.find((e) => e.type === 'DeadLetterDiscarded');
-    }, 10_000, 'the discard in the lineage');
+    }, 'the discard in the lineage', 10_000);
     expect(story).toMatchObject({ kind: 'event', tenantId: 'acme', causationId: a2.id, payload: { reason: 'obsolete commit', operator: { kind: 'user', id: 'alice' } } });
 
     // An operator acts across tenants; the audit names the operator.

@@ -4,7 +4,8 @@ import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { BusPublisher, createEnvelope, IllegalStateError } from '@delivery/messaging';
 import { newTraceId } from '@delivery/observability';
 import type { ServiceDefinition } from '@delivery/service-kit';
-import { eventually, startOps, type OpsFixture } from '../../test/ops.fixture';
+import { eventually } from '@delivery/testing';
+import { startOps, type OpsFixture } from '../../test/ops.fixture';
 import { LINEAGE_READ, PLATFORM_OPERATOR } from '../ops.scopes';
 import type { LinkedLineageEntry } from './lineage-entry';
 
@@ -51,7 +52,7 @@ describe('lineage read model (ops)', () => {
     eventually(async () => {
       const response = await story(traceId);
       return response.status === 200 && (response.body as Story).entries.length >= count ? (response.body as Story) : undefined;
-    }, 15_000, `${count} lineage entries`);
+    }, `${count} lineage entries`, 15_000);
 
   beforeAll(async () => {
     fx = await startOps();
@@ -125,7 +126,7 @@ describe('lineage read model (ops)', () => {
     // Messages of one correlationId are handled in order: once a later one is recorded, the duplicate was seen.
     const marker = createEnvelope('CommitCreated', { repositoryId: 'shop-api', branch: 'main', sha: 'b'.repeat(40) }, { ...base, traceId: newTraceId() });
     await fx.publisher.publish(marker);
-    await eventually(async () => ((await story(marker.traceId)).status === 200 ? true : undefined), 10_000, 'the marker');
+    await eventually(async () => ((await story(marker.traceId)).status === 200 ? true : undefined), 'the marker', 10_000);
     expect((await story(traceId)).body.entries).toHaveLength(before);
   });
 
