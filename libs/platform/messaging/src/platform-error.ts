@@ -80,3 +80,12 @@ export function errorMessageOf(error: unknown): string {
 function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
+
+/**
+ * A dependency failed in a way retrying will not fix by itself (a damaged repository, a read-only disk):
+ * 503 / dead letter, so that an operator replays the message once it is fixed.
+ */
+export class DependencyError extends PlatformError {
+  readonly httpStatus = 503;
+  readonly disposition = 'reject' as const;
+}

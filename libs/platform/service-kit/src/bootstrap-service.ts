@@ -18,6 +18,7 @@ import { loadServiceConfig, type ServiceConfig } from './service-config';
 import { PlatformExceptionFilter } from './platform-exception.filter';
 import { EVENT_STORE, LOGGER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_NAME } from './service-kit.tokens';
 import { transportMetrics } from './transport-metrics';
+import { CommandRunner } from './command-runner';
 import { registerService } from './service-registry';
 
 export interface ServiceDefinition {
@@ -85,8 +86,9 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_NAME, useValue: service },
       { provide: LOGGER, useValue: logger },
+      CommandRunner,
     ],
-    exports: [DataSource, NATS_CONNECTION, EVENT_STORE, BusNames, BusPublisher, SERVICE_CONFIG, SERVICE_NAME, LOGGER],
+    exports: [DataSource, NATS_CONNECTION, EVENT_STORE, BusNames, BusPublisher, SERVICE_CONFIG, SERVICE_NAME, LOGGER, CommandRunner],
   })
   class ServiceKitModule {}
 

@@ -2,3 +2,4 @@ export * from './postgres.fixture';
 export * from './namespace';
 export * from './bus.fixture';
 export * from './processes';
+export * from './service.fixture';
