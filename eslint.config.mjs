@@ -21,6 +21,8 @@ export default [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:contracts', 'type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:contracts', 'type:lib'] },
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform'] },
+            // a context's code uses the platform and its own context's libs, never another context's
+            { sourceTag: 'scope:source-control', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control'] },
           ],
         },
       ],

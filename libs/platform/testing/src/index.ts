@@ -3,3 +3,4 @@ export * from './namespace';
 export * from './bus.fixture';
 export * from './processes';
 export * from './service.fixture';
+export * from './contract-client';

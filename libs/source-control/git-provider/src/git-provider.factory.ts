@@ -35,7 +35,8 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
 // unwritable repository is a DependencyError: answered with a failure event, dead-lettered for replay after a fix.
 export function platformErrorOf(error: unknown): unknown {
   if (!(error instanceof GitProviderError)) return error;
-  const code = `git.${error.code}`;
+  // one well-formed code whatever the adapter's spelling (Azure DevOps: git.not_found)
+  const code = `git.${error.code.replace(/^git\./, '').replace(/_/g, '-')}`;
   const details = detailsOf(error);
   let mapped: PlatformError;
   if (error instanceof GitInvalidInputError) mapped = new ValidationError(code, error.message, details);

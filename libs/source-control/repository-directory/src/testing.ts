@@ -34,7 +34,7 @@ export interface SeededRepository {
 }
 
 export async function seedRepository(
-  fx: ServiceFixture,
+  fx: Pick<ServiceFixture, 'publisher'>,
   sandbox: GitSandbox,
   name: string,
   options: { files?: Record<string, string>; tenantId?: string; projectId?: string; defaultBranch?: string } = {},

@@ -115,7 +115,7 @@ export class AzureDevOpsGitProvider implements GitProvider, PullRequestHost {
 
   async createBranch(repo: RepositoryLocator, name: string, from: string): Promise<BranchInfo> {
     const sha = await this.revisionSha(repo, from);
-    if (await this.resolveBranch(repo, name)) throw new GitConflictError('git.conflict', `branch ${name} already exists`);
+    if (await this.resolveBranch(repo, name)) throw new GitConflictError('branch-exists', `branch ${name} already exists`, { branch: name });
     await this.updateRef(repo, name, ZERO_SHA, sha);
     return { name, sha };
   }
