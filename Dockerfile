@@ -18,7 +18,10 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # git: the embedded git provider and pipeline runner shell out to it.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends git ca-certificates \
-  && rm -rf /var/lib/apt/lists/*
+  && rm -rf /var/lib/apt/lists/* \
+  && mkdir -p /var/lib/delivery/git && chown node:node /var/lib/delivery/git
+# GIT_DATA_DIR of the source-control services (a volume in compose, a PVC in a cluster); a new named volume
+# takes this directory's owner, so the non-root user can write it.
 WORKDIR /app
 # register.js maps the @delivery/* aliases onto dist/ using tsconfig.base.json; contracts/ holds the schemas.
 COPY --from=build /app/package.json /app/tsconfig.base.json ./
