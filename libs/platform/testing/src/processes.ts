@@ -1,7 +1,9 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const root = path.resolve(__dirname, '../../../..');
+// From the sources (Jest) or from dist/ (the benchmarks run compiled): the repository root either way.
+const fromHere = path.resolve(__dirname, '../../../..');
+const root = path.basename(fromHere) === 'dist' ? path.dirname(fromHere) : fromHere;
 
 /** The repository root, for paths of compiled entry points and tools. */
 export const REPO_ROOT = root;

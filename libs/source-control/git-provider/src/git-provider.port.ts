@@ -66,6 +66,8 @@ export interface MergeInput {
   author: GitIdentity;
   /** compare-and-swap on the target branch */
   expectedTargetSha?: string;
+  /** the source must still be here (the head a merge policy was evaluated on), else GitConflictError */
+  expectedSourceSha?: string;
   trailers?: Record<string, string>;
 }
 

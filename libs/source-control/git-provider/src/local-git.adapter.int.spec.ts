@@ -341,6 +341,17 @@ describe('merge and revert', () => {
     await expect(git.merge(d.repo, { source: 'feature', target: 'main', strategy: 'fast-forward', author, message: 'ff' })).rejects.toMatchObject({ name: 'GitConflictError', code: 'not-fast-forward' });
   });
 
+  it('refuses to merge a source that moved past the head the caller checked', async () => {
+    const d = await diverged();
+    const pushed = await put(d.repo, 'feature', { 'late.txt': 'pushed after the review\n' });
+    await expect(git.merge(d.repo, { source: 'feature', target: 'main', strategy: 'merge', author, message: 'm', expectedSourceSha: d.feature.sha })).rejects.toMatchObject({
+      name: 'GitConflictError',
+      code: 'ref-conflict',
+      details: { expected: d.feature.sha, actual: pushed.sha },
+    });
+    expect(await git.resolveBranch(d.repo, 'main')).toBe(d.main.sha);
+  });
+
   it('merges with two parents and squashes with one, combining both sides', async () => {
     const d = await diverged();
     await git.createBranch(d.repo, 'main-copy', 'main');

@@ -321,6 +321,9 @@ export class LocalGitProvider implements GitProvider {
     }
     const source = await git.resolveRevision(input.source);
     if (!source) throw notFound(`revision ${input.source}`, { revision: input.source });
+    if (input.expectedSourceSha !== undefined && input.expectedSourceSha !== source) {
+      throw new GitConflictError('ref-conflict', `${input.source} moved: expected ${input.expectedSourceSha}, found ${source}`, { ref: input.source, expected: input.expectedSourceSha, actual: source });
+    }
     // already merged: nothing to do for any strategy, and no empty commit
     if (await git.isAncestor(source, targetHead)) return { sha: targetHead, parentSha: targetHead, branch: target };
     if (input.strategy === 'fast-forward') {

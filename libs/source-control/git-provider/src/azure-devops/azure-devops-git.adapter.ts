@@ -250,6 +250,9 @@ export class AzureDevOpsGitProvider implements GitProvider, PullRequestHost {
       throw new GitConflictError('git.conflict', `branch ${input.target} moved: expected ${input.expectedTargetSha}, found ${targetSha}`);
     }
     const sourceSha = await this.revisionSha(repo, input.source);
+    if (input.expectedSourceSha && input.expectedSourceSha !== sourceSha) {
+      throw new GitConflictError('ref-conflict', `branch ${input.source} moved: expected ${input.expectedSourceSha}, found ${sourceSha}`);
+    }
     const pr = await this.prs.openPullRequest(repo, { source: input.source, target: input.target, title: input.message.split('\n')[0] ?? input.message, description: input.message, author: input.author });
     try {
       const { mergeSha } = await this.prs.complete(repo, pr.providerPullRequestId, {

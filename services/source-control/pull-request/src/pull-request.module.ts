@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { SourceControlModule } from '@delivery/repository-directory';
+import { ClosePullRequestConsumer, ClosePullRequestHandler } from './close-pull-request/close-pull-request.handler';
+import { CommentOnPullRequestConsumer, CommentOnPullRequestHandler } from './comment-on-pull-request/comment-on-pull-request.handler';
+import { MergePullRequestConsumer, MergePullRequestHandler } from './merge-pull-request/merge-pull-request.handler';
+import { OpenPullRequestConsumer, OpenPullRequestHandler } from './open-pull-request/open-pull-request.handler';
+import { PullRequestGit } from './pull-request.git';
+import { PullRequestReadModel } from './pull-request.read-model';
+import { PullRequestRepository } from './pull-request.repository';
+import { PullRequestsController } from './pull-requests.controller';
+import { ReviewPullRequestConsumer, ReviewPullRequestHandler } from './review-pull-request/review-pull-request.handler';
+import { SetPullRequestCheckConsumer, SetPullRequestCheckHandler } from './set-pull-request-check/set-pull-request-check.handler';
+
+@Module({
+  // the repositories it works in and the target branches' policies, projected from their owners' events
+  imports: [SourceControlModule.forService(['repositories', 'branch-policies'])],
+  controllers: [
+    OpenPullRequestConsumer,
+    CommentOnPullRequestConsumer,
+    ReviewPullRequestConsumer,
+    SetPullRequestCheckConsumer,
+    MergePullRequestConsumer,
+    ClosePullRequestConsumer,
+    PullRequestsController,
+  ],
+  providers: [
+    PullRequestReadModel,
+    PullRequestRepository,
+    PullRequestGit,
+    OpenPullRequestHandler,
+    CommentOnPullRequestHandler,
+    ReviewPullRequestHandler,
+    SetPullRequestCheckHandler,
+    MergePullRequestHandler,
+    ClosePullRequestHandler,
+  ],
+})
+export class PullRequestModule {}
