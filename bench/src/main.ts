@@ -10,9 +10,11 @@ import { rawJetStreamBench } from './raw-jetstream.bench';
 import { transportNoopBench } from './transport-noop.bench';
 import { transportInboxBench } from './transport-inbox.bench';
 import { rawPostgresBench } from './raw-postgres.bench';
+import { plainGitCommitBench, serviceCommitBench } from './source-control-commit.bench';
 import { round, type ScenarioResult } from './stats';
 
-// `npm run bench`: the four scenarios of issue 2 in one run, a table, the two ratios, and .data/bench-latest.json.
+// `npm run bench`: the transport scenarios of issue 2 and the commit scenarios of issue 3 in one run, a table, the
+// ratios, and .data/bench-latest.json.
 // A benchmark, not a test: a ratio below target is reported, never turned into a failing exit code.
 const TARGET = 0.6;
 
@@ -35,7 +37,10 @@ const config = {
   batchedConcurrency: envInt('BENCH_BATCH_CONCURRENCY', 128),
   pgConnections: envInt('BENCH_PG_CONNECTIONS', 8),
   noAsyncTraces: process.env.BENCH_NO_ASYNC_TRACES === '1',
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1').split(',').map((s) => s.trim()),
+  commits: envInt('BENCH_COMMITS', 400),
+  commitWindow: envInt('BENCH_COMMIT_WINDOW', 4),
+  commitConcurrency: envInt('BENCH_COMMIT_CONCURRENCY', 16),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -56,6 +61,11 @@ async function main(): Promise<void> {
     ['c1', () => transportInboxBench({ messages: pg, warmup: pgWarmup, concurrency: config.inboxConcurrency, batched: false })],
     ['d', () => rawPostgresBench({ commits: config.pgMessages, warmup: config.pgWarmup, connections: config.pgConnections })],
     ['d1', () => rawPostgresBench({ commits: config.pgMessages, warmup: config.pgWarmup, connections: 1 })],
+    // issue 3: one-file commits through the commit service against plain git, on one branch and on 20 in parallel
+    ['e1', () => serviceCommitBench('e1', { commits: config.commits, branches: 1, window: config.commitWindow, consumerConcurrency: config.commitConcurrency })],
+    ['g1', () => plainGitCommitBench('g1', { commits: config.commits, branches: 1 })],
+    ['e20', () => serviceCommitBench('e20', { commits: config.commits * 2, branches: 20, window: 1, consumerConcurrency: config.commitConcurrency })],
+    ['g20', () => plainGitCommitBench('g20', { commits: config.commits * 2, branches: 20 })],
   ];
   const results: ScenarioResult[] = [];
   const errors: Array<{ scenario: string; error: string }> = [];
@@ -80,10 +90,13 @@ async function main(): Promise<void> {
     ratio('b/a', byName.get('b'), byName.get('a')),
     ratio('c/d', byName.get('c'), byName.get('d')),
     ratio('c1/d (one transaction per message, for reference)', byName.get('c1'), byName.get('d')),
+    ratio('e1/g1 (commits through the bus vs plain git, one branch)', byName.get('e1'), byName.get('g1'), 'none'),
+    ratio('e20/g20 (the same on 20 branches in parallel)', byName.get('e20'), byName.get('g20'), 'none'),
   ];
   printTable(results);
   for (const r of ratios) {
-    console.log(r.value === undefined ? `${r.name}: n/a (scenario missing)` : `${r.name} = ${r.value.toFixed(2)}  (target ≥ ${TARGET})  ${r.verdict}`);
+    const target = r.target === 'none' ? '' : `  (target ≥ ${r.target})  ${r.verdict}`;
+    console.log(r.value === undefined ? `${r.name}: n/a (scenario missing)` : `${r.name} = ${r.value.toFixed(2)}${target}`);
   }
 
   const outFile = path.resolve(__dirname, '..', '..', '..', '.data', 'bench-latest.json');
@@ -96,10 +109,11 @@ async function main(): Promise<void> {
   }
 }
 
-function ratio(name: string, numerator: ScenarioResult | undefined, denominator: ScenarioResult | undefined) {
-  if (!numerator || !denominator || denominator.rate === 0) return { name, value: undefined, target: TARGET, verdict: 'n/a' };
+// The transport ratios have the target of issue 2; the commit ratios are reported without one (issue 3 sets none).
+function ratio(name: string, numerator: ScenarioResult | undefined, denominator: ScenarioResult | undefined, target: number | 'none' = TARGET) {
+  if (!numerator || !denominator || denominator.rate === 0) return { name, value: undefined, target, verdict: 'n/a' };
   const value = numerator.rate / denominator.rate;
-  return { name, value: round(value, 3), target: TARGET, verdict: value >= TARGET ? 'PASS' : 'BELOW' };
+  return { name, value: round(value, 3), target, verdict: target === 'none' ? '' : value >= target ? 'PASS' : 'BELOW' };
 }
 
 function printTable(results: readonly ScenarioResult[]): void {

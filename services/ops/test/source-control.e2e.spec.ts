@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { signTestToken } from '@delivery/auth';
+import { listServices, openServiceRegistry } from '@delivery/service-kit';
+import {
+  buildOnce,
+  ContractClient,
+  createTestBus,
+  createTestDatabase,
+  eventually,
+  newTraceparent,
+  spawnCompiled,
+  type Child,
+  type TestBus,
+  type TestDatabase,
+} from '@delivery/testing';
+
+jest.setTimeout(240_000);
+
+const SECRET = 'source-control-e2e-secret-0123456789abcdef';
+const SERVICES = ['repository', 'branch', 'commit', 'pull-request'];
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+// The source-control context as five real processes (four services and ops). An agent that knows only
+// contracts/asyncapi.json and contracts/schemas drives it over NATS: provision, branch, commit twice, open a
+// pull request, have it reviewed and checked, merge. Then the lineage of its one traceId tells the whole story.
+describe('source control end to end (real processes, real NATS, Postgres and git)', () => {
+  let bus: TestBus;
+  let db: TestDatabase;
+  let dataDir: string;
+  let events: Subscription;
+  const seen: Json[] = [];
+  const children: Child[] = [];
+  const contracts = ContractClient.load();
+
+  beforeAll(async () => {
+    buildOnce();
+    bus = await createTestBus();
+    db = await createTestDatabase('e2esc');
+    dataDir = await mkdtemp(join(tmpdir(), 'e2e-git-'));
+    events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.source-control.>`, {
+      callback: (_error, msg) => {
+        const event = msg.json<Json>();
+        contracts.assertValid(event.type, event); // every event the platform publishes honours its published schema
+        seen.push(event);
+      },
+    });
+  });
+  afterAll(async () => {
+    events?.unsubscribe();
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
+    await bus?.close();
+    await db?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('an agent takes a change from a new repository to a merged pull request, and lineage shows every step in order', async () => {
+    const env = { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, JWT_SECRET: SECRET, SERVICE_PORT: '0', LOG_LEVEL: 'warn', GIT_DATA_DIR: dataDir, RETRY_INITIAL_MS: '100' };
+    children.push(spawnCompiled('services/ops/src/main.ts', env));
+    for (const service of SERVICES) children.push(spawnCompiled(`services/source-control/${service}/src/main.ts`, env));
+    const registry = await openServiceRegistry(bus.nc, bus.names);
+    const registered = await eventually(async () => {
+      const found = await listServices(registry);
+      return found.length >= SERVICES.length + 1 ? found : undefined;
+    }, 'five services in the registry', 90_000);
+    const ops = registered.find((s) => s.name === 'ops')!.url;
+
+    const traceId = randomBytes(16).toString('hex');
+    const coder = { kind: 'agent', id: 'coder-7' };
+    const sent: Json[] = [];
+    const send = async (type: string, payload: Json, actor: Json = coder) => {
+      const envelope = contracts.command(type, payload, { tenantId: 'acme', projectId: 'shop', traceId, actor: actor as { kind: string; id: string } });
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', String(envelope.id));
+      h.set('traceparent', newTraceparent(traceId));
+      await bus.js.publish(contracts.subject(type, 'acme', bus.names.namespace), JSON.stringify(envelope), { headers: h });
+      sent.push(envelope);
+      return envelope;
+    };
+    const answer = (command: Json, type: string) =>
+      eventually(async () => {
+        const failure = seen.find((e) => e.causationId === command.id && /Failed|Rejected/.test(e.type));
+        if (failure) throw new Error(`${command.type} refused: ${JSON.stringify(failure.payload.error)}`);
+        return seen.find((e) => e.causationId === command.id && e.type === type);
+      }, `${type} for ${command.type}`, 30_000);
+
+    const provision = await send('ProvisionRepository', { name: 'shop', initialFiles: [{ path: 'README.md', content: '# Shop\n' }] });
+    const { repositoryId } = (await answer(provision, 'RepositoryProvisioned')).payload;
+
+    const policy = { protected: true, requiredChecks: ['build'], minimumApprovals: 1, reviewerNotAuthor: true, allowedMergeStrategies: ['squash', 'merge'] };
+    await answer(await send('SetBranchPolicy', { repositoryId, branch: 'main', policy }), 'BranchPolicySet');
+    await answer(await send('CreateBranch', { repositoryId, name: 'feature/checkout', from: { branch: 'main' } }), 'BranchCreated');
+
+    const page = { action: 'add', path: 'src/checkout.html', content: '<h1>Checkout</h1>\n' };
+    const first = await answer(await send('CreateCommit', { repositoryId, branch: 'feature/checkout', message: 'Add the checkout page', changes: [page] }), 'CommitCreated');
+    const second = await answer(
+      await send('CreateCommit', { repositoryId, branch: 'feature/checkout', message: 'Style the checkout page', expectedParentSha: first.payload.sha, changes: [{ ...page, action: 'update', content: '<h1 class="big">Checkout</h1>\n' }] }),
+      'CommitCreated',
+    );
+    expect(second.payload.parentSha).toBe(first.payload.sha);
+
+    const open = await send('OpenPullRequest', { repositoryId, sourceBranch: 'feature/checkout', targetBranch: 'main', title: 'Checkout page', deleteSourceBranchOnMerge: true });
+    const { pullRequestId } = (await answer(open, 'PullRequestOpened')).payload;
+
+    // The author may not approve its own change; another reviewer may.
+    const selfReview = await send('ReviewPullRequest', { pullRequestId, decision: 'approve' });
+    const refused = await eventually(async () => seen.find((e) => e.causationId === selfReview.id && e.type === 'PullRequestCommandRejected'), 'the refusal', 30_000);
+    expect(refused.payload.error.code).toBe('pull-request.reviewer-is-author');
+    await answer(await send('ReviewPullRequest', { pullRequestId, decision: 'approve' }, { kind: 'user', id: 'reviewer-1' }), 'PullRequestReviewed');
+    const check = await send('SetPullRequestCheck', { pullRequestId, name: 'build', state: 'succeeded' }, { kind: 'service', id: 'pipelines' });
+    const completed = await answer(check, 'PullRequestChecksCompleted');
+    expect(completed.payload).toMatchObject({ verdict: 'passed', sourceSha: second.payload.sha });
+
+    const merged = await answer(await send('MergePullRequest', { pullRequestId, strategy: 'squash' }), 'PullRequestMerged');
+    expect(merged.payload).toMatchObject({ sourceSha: second.payload.sha, sourceBranchDeleted: true, strategy: 'squash' });
+
+    // The lineage read model: every command and event of the trace, each event after the command that caused it.
+    const token = await signTestToken({ sub: 'studio', tenant: 'acme', scopes: ['devops.lineage.read'] }, SECRET);
+    const story = await eventually(async () => {
+      const response = await fetch(`${ops}/lineage/${traceId}`, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status !== 200) return undefined;
+      const entries = ((await response.json()) as { entries: Json[] }).entries;
+      return entries.some((e) => e.type === 'PullRequestMerged') && entries.length >= sent.length * 2 ? entries : undefined;
+    }, 'the full lineage of the trace', 60_000);
+    const types = story.map((e) => e.type);
+    const steps = [
+      'ProvisionRepository', 'RepositoryProvisioned', 'SetBranchPolicy', 'BranchPolicySet', 'CreateBranch', 'BranchCreated',
+      'CreateCommit', 'CommitCreated', 'CreateCommit', 'CommitCreated', 'OpenPullRequest', 'PullRequestOpened',
+      'ReviewPullRequest', 'PullRequestReviewed', 'SetPullRequestCheck', 'PullRequestCheckSet', 'PullRequestChecksCompleted',
+      'MergePullRequest', 'PullRequestMerged',
+    ];
+    let cursor = -1;
+    for (const step of steps) {
+      const at = types.indexOf(step, cursor + 1);
+      expect({ step, found: at > cursor }).toEqual({ step, found: true });
+      cursor = at;
+    }
+    for (const entry of story.filter((e) => e.kind === 'event')) {
+      const cause = story.findIndex((e) => e.id === entry.causationId);
+      expect(cause).toBeGreaterThanOrEqual(0);
+      expect(cause).toBeLessThan(story.indexOf(entry));
+    }
+
+    for (const child of children) child.process.kill('SIGTERM');
+    expect((await Promise.all(children.map((child) => child.exited))).map((e) => e.code)).toEqual(children.map(() => 0));
+  });
+});
