@@ -32,11 +32,7 @@ export async function startBranchTestbed(prefix: string): Promise<BranchTestbed>
     fx,
     service,
     sandbox,
-    async seed(name, options) {
-      const repository = await seedRepository(fx, sandbox, name, options);
-      await eventually(async () => ((await service.dataSource.query(`SELECT 1 FROM repositories WHERE repository_id = $1`, [repository.repositoryId])).length === 1 ? true : undefined), `projection of ${name}`);
-      return repository;
-    },
+    seed: (name, options) => seedRepository(fx, sandbox, name, { ...options, knownBy: service }),
     event: (type, predicate) => waitForEvent(fx.bus, 'source-control', type, (e: Envelope<PayloadOf<typeof type>, typeof type>) => predicate(e.payload), 5_000),
     auth: async (scopes, claims = {}) => `Bearer ${await fx.token({ scopes, ...claims })}`,
     async count(type, repositoryId) {

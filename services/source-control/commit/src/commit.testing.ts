@@ -1,32 +1,22 @@
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { createEnvelope } from '@delivery/messaging';
-import { seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
+import { announcePolicy, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
-import { eventually, waitForEvent, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { waitForEvent, waitForMessages, type ServiceFixture } from '@delivery/testing';
 
 // Shared by the commit service's integration tests (real NATS, Postgres and git).
 export type CommitCreatedEvent = Envelope<PayloadOf<'CommitCreated'>, 'CommitCreated'>;
 export type CommitFailedEvent = Envelope<PayloadOf<'CommitFailed'>, 'CommitFailed'>;
 
 /** seedRepository, then wait until the service's own directory has it (its projection lags by milliseconds) */
-export async function seedKnown(fx: ServiceFixture, sandbox: GitSandbox, service: RunningService, name: string, options: Parameters<typeof seedRepository>[3] = {}): Promise<SeededRepository> {
-  const seeded = await seedRepository(fx, sandbox, name, options);
-  await knownRepository(service, seeded.repositoryId);
-  return seeded;
-}
-
-export async function knownRepository(service: RunningService, repositoryId: string): Promise<void> {
-  await eventually(async () => ((await service.dataSource.query(`SELECT 1 FROM repositories WHERE repository_id = $1`, [repositoryId])).length > 0 ? true : undefined), `repository ${repositoryId} projected`);
+export function seedKnown(fx: ServiceFixture, sandbox: GitSandbox, service: RunningService, name: string, options: Parameters<typeof seedRepository>[3] = {}): Promise<SeededRepository> {
+  return seedRepository(fx, sandbox, name, { ...options, knownBy: service });
 }
 
 /** announces a protected branch the way the branch service does, and waits until the commit service knows it */
-export async function protectBranch(fx: ServiceFixture, service: RunningService, repositoryId: string, branch: string): Promise<void> {
+export function protectBranch(fx: ServiceFixture, service: RunningService, repositoryId: string, branch: string): Promise<void> {
   const policy = { protected: true, requiredChecks: [], minimumApprovals: 1, reviewerNotAuthor: true, allowedMergeStrategies: ['squash' as const] };
-  await fx.publisher.publish(createEnvelope('BranchPolicySet', { repositoryId, branch, policy, version: 1 }, { source: 'branch', tenantId: 'acme', projectId: 'web' }));
-  await eventually(
-    async () => ((await service.dataSource.query(`SELECT 1 FROM branch_policies WHERE repository_id = $1 AND branch = $2`, [repositoryId, branch])).length > 0 ? true : undefined),
-    'branch policy projected',
-  );
+  return announcePolicy(fx, { repositoryId, locator: { tenantId: 'acme', projectId: 'web' } }, policy, { branch, knownBy: service });
 }
 
 export function commitCreated(fx: ServiceFixture, predicate: (event: CommitCreatedEvent) => boolean, timeoutMs?: number): Promise<CommitCreatedEvent> {

@@ -2,11 +2,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Envelope } from '@delivery/contracts';
 import { createEnvelope, uuidv7 } from '@delivery/messaging';
-import { createGitSandbox, type GitSandbox } from '@delivery/repository-directory/testing';
+import { createGitSandbox, repositoryKnown, type GitSandbox } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
 import { createServiceFixture, eventually, waitForDeadLetters, type ServiceFixture } from '@delivery/testing';
 import { commitService } from '../commit.service';
-import { commandOf, commitCreated, commitFailed, commitsCreated, knownRepository, protectBranch, seedKnown } from '../commit.testing';
+import { commandOf, commitCreated, commitFailed, commitsCreated, protectBranch, seedKnown } from '../commit.testing';
 
 const author = { name: 'someone', email: 'someone@example.com' };
 
@@ -131,7 +131,7 @@ describe('CreateCommit', () => {
     await fx.publisher.publish(
       createEnvelope('RepositoryProvisioned', { repositoryId, name: 'crashed', defaultBranch: 'main', purpose: 'application', provider: 'local', cloneUrl: info.cloneUrl, headSha: info.headSha }, { source: 'repository', tenantId: 'acme', projectId: 'web' }),
     );
-    await knownRepository(service, repositoryId);
+    await repositoryKnown(service, repositoryId);
     const event = await commitCreated(fx, (e) => e.payload.repositoryId === repositoryId);
     expect(event.causationId).toBe(command.id);
     expect(event.payload).toMatchObject({ sha: crashed.sha, parentSha: info.headSha, files: [{ path: 'c.txt', action: 'add' }] });

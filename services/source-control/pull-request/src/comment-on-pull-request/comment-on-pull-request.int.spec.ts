@@ -30,7 +30,7 @@ describe('CommentOnPullRequest', () => {
     const token = await f.bearer([PULL_REQUESTS_READ]);
     const read = await f.fx.http(f.service).get(`/pull-requests/${pullRequestId}`).set('Authorization', `Bearer ${token}`).expect(200);
     expect(read.body.comments).toEqual([
-      { commentId: plain.payload.commentId, author: { kind: 'agent', id: 'agent-7' }, body: 'looks fine' },
+      { commentId: plain.payload.commentId, author: { kind: 'agent', id: 'agent-7' }, body: 'looks fine', path: 'x.txt', line: 1 },
       { commentId: plan.payload.commentId, author: { kind: 'agent', id: 'agent-7' }, body: 'plan: +2 ~0 -0', key: 'iac-plan/stage1' },
     ]);
   });

@@ -13,6 +13,9 @@ export interface PullRequestComment {
   author: Actor;
   body: string;
   key?: string;
+  /** a comment on a line of a file */
+  path?: string;
+  line?: number;
 }
 
 export interface PullRequestReview {
@@ -151,6 +154,8 @@ const DECIDERS: { [T in PullRequestCommandType]: Decide<T> } = {
           sourceSha: context.sourceSha,
           targetSha: context.targetSha,
           title: payload.title,
+          ...(payload.description === undefined ? {} : { description: payload.description }),
+          ...(payload.labels === undefined ? {} : { labels: payload.labels }),
           author: context.actor,
           deleteSourceBranchOnMerge: payload.deleteSourceBranchOnMerge ?? false,
         },
@@ -171,6 +176,8 @@ const DECIDERS: { [T in PullRequestCommandType]: Decide<T> } = {
           author: context.actor,
           body: payload.body,
           ...(payload.key === undefined ? {} : { key: payload.key }),
+          ...(payload.path === undefined ? {} : { path: payload.path }),
+          ...(payload.line === undefined ? {} : { line: payload.line }),
           replaced: earlier !== undefined,
         },
       },
@@ -269,8 +276,8 @@ export function evolve(state: PullRequestState, event: PullRequestEvent): PullRe
       };
     }
     case 'PullRequestCommented': {
-      const { commentId, author, body, key } = event.payload;
-      const comment: PullRequestComment = { commentId, author, body, ...(key === undefined ? {} : { key }) };
+      const { commentId, author, body, key, path, line } = event.payload;
+      const comment: PullRequestComment = { commentId, author, body, ...(key === undefined ? {} : { key }), ...(path === undefined ? {} : { path, ...(line === undefined ? {} : { line }) }) };
       const others = state.comments.filter((c) => c.commentId !== commentId);
       return { ...state, comments: event.payload.replaced ? state.comments.map((c) => (c.commentId === commentId ? comment : c)) : [...others, comment] };
     }

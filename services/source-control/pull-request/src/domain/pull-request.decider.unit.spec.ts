@@ -41,6 +41,11 @@ describe('pull-request decider', () => {
       expect(given(...events)).toMatchObject({ status: 'open', number: 3, author, sourceSha: HEAD });
     });
 
+    it('given nothing, when opened with a description and labels, then the event carries them', () => {
+      const events = when(initialState, 'OpenPullRequest', { repositoryId: 'repo-1', sourceBranch: 'feature', targetBranch: 'main', title: 'Add a thing', description: 'why', labels: ['infra'] }, { actor: author, pullRequestId: id, number: 3, sourceSha: HEAD, targetSha: TARGET });
+      expect(events[0]?.payload).toMatchObject({ description: 'why', labels: ['infra'] });
+    });
+
     it('given nothing, when source and target are the same branch, then it is a ValidationError', () => {
       const error = thrown(() => when(initialState, 'OpenPullRequest', { repositoryId: 'r', sourceBranch: 'main', targetBranch: 'main', title: 't' }, { actor: author, pullRequestId: id, number: 1, sourceSha: HEAD, targetSha: HEAD }));
       expect(error).toBeInstanceOf(ValidationError);
@@ -49,6 +54,12 @@ describe('pull-request decider', () => {
   });
 
   describe('CommentOnPullRequest', () => {
+    it('given an open pull request, when a line of a file is commented, then the event and the state keep path and line', () => {
+      const events = when(given(opened), 'CommentOnPullRequest', { pullRequestId: id, body: 'off by one', path: 'src/a.ts', line: 12 }, { actor: alice, commentId: 'c-9' });
+      expect(events[0]?.payload).toMatchObject({ path: 'src/a.ts', line: 12, replaced: false });
+      expect(given(opened, ...events).comments).toEqual([{ commentId: 'c-9', author: alice, body: 'off by one', path: 'src/a.ts', line: 12 }]);
+    });
+
     it('given a keyed comment, when the same key comments again, then it replaces that comment under the same id', () => {
       const first = when(given(opened), 'CommentOnPullRequest', { pullRequestId: id, body: 'plan v1', key: 'iac-plan/stage1' }, { actor: author, commentId: 'c-1' });
       expect(first[0]?.payload).toMatchObject({ commentId: 'c-1', replaced: false, key: 'iac-plan/stage1' });

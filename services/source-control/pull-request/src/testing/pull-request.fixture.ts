@@ -1,8 +1,8 @@
 import type { Actor, CommandType, Envelope, PayloadOf, schemas } from '@delivery/contracts';
-import { createEnvelope, type EnvelopeOptions } from '@delivery/messaging';
-import { createGitSandbox, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
+import type { EnvelopeOptions } from '@delivery/messaging';
+import { announcePolicy, createGitSandbox, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, eventually, waitForEvent, type ServiceFixture } from '@delivery/testing';
+import { createServiceFixture, waitForEvent, type ServiceFixture } from '@delivery/testing';
 import { pullRequestService } from '../pull-request.service';
 
 // For the pull-request service's integration tests: the service on the real NATS, Postgres and git, repositories
@@ -43,11 +43,7 @@ export async function startPullRequestFixture(): Promise<PullRequestFixture> {
     fx,
     service,
     sandbox,
-    async repository(name, options = {}) {
-      const seeded = await seedRepository(fx, sandbox, name, options);
-      await eventually(async () => ((await service.dataSource.query(`SELECT 1 FROM repositories WHERE repository_id = $1`, [seeded.repositoryId])).length === 1 ? true : undefined), `repository ${name}`);
-      return seeded;
-    },
+    repository: (name, options = {}) => seedRepository(fx, sandbox, name, { ...options, knownBy: service }),
     async commit(repository, branch, files) {
       const changes = Object.entries(files).map(([path, content]) => ({ action: 'update' as const, path, content }));
       const result = await sandbox.git.commit(repository.locator, { branch, changes, message: `write ${Object.keys(files).join(', ')}`, author, createBranch: true });
@@ -57,15 +53,7 @@ export async function startPullRequestFixture(): Promise<PullRequestFixture> {
       const key = `${repository.repositoryId}/${branch}`;
       const version = (versions.get(key) ?? 0) + 1;
       versions.set(key, version);
-      const { tenantId, projectId } = repository.locator;
-      await fx.publisher.publish(createEnvelope('BranchPolicySet', { repositoryId: repository.repositoryId, branch, policy, version }, { source: 'branch', tenantId, projectId }));
-      await eventually(
-        async () =>
-          (await service.dataSource.query(`SELECT 1 FROM branch_policies WHERE repository_id = $1 AND branch = $2 AND version = $3`, [repository.repositoryId, branch, version])).length === 1
-            ? true
-            : undefined,
-        `policy ${key} v${version}`,
-      );
+      await announcePolicy(fx, repository, policy, { branch, version, knownBy: service });
     },
     send: (type, payload, options) => fx.send(type, payload, options),
     answer: <P>(command: Envelope, type: string) => waitForEvent<Envelope<P>>(fx.bus, 'source-control', type, (e) => e.causationId === command.id),
