@@ -35,6 +35,11 @@ export interface AppendResult {
 export interface ReadStreamOptions {
   fromVersion?: number;
   limit?: number;
+  /**
+   * Postgres only: read inside the caller's open transaction (a TypeORM EntityManager), so that a handler that
+   * rehydrates an aggregate holds one pooled connection, not two. Other adapters ignore it.
+   */
+  transaction?: unknown;
 }
 
 export interface ReadAllOptions {

@@ -133,7 +133,8 @@ export class PostgresEventStore implements EventStore {
     const fromVersion = options.fromVersion ?? 0;
     if (!Number.isInteger(fromVersion) || fromVersion < 0) throw new RangeError(`fromVersion must be an integer >= 0, got ${fromVersion}`);
     if (options.limit !== undefined) assertLimit(options.limit);
-    const rows: EventRow[] = await this.dataSource.query(
+    const runner = options.transaction === undefined ? this.dataSource : this.callerTransaction(options.transaction);
+    const rows: EventRow[] = await runner.query(
       `SELECT ${COLUMNS} FROM ${this.table} e WHERE e.stream_id = $1 AND e.version >= $2 ORDER BY e.version LIMIT $3`,
       [streamId, fromVersion, options.limit ?? null],
     );
@@ -237,9 +238,9 @@ export class PostgresEventStore implements EventStore {
   private callerTransaction(transaction: unknown): EntityManager {
     const manager = transaction as Partial<EntityManager> | null;
     if (!manager || typeof manager.query !== 'function' || !manager.queryRunner?.isTransactionActive) {
-      throw new TypeError('append({ transaction }) needs a TypeORM EntityManager inside an open transaction (dataSource.transaction(manager => ...))');
+      throw new TypeError('{ transaction } needs a TypeORM EntityManager inside an open transaction (dataSource.transaction(manager => ...))');
     }
-    if (manager.connection !== this.dataSource) throw new TypeError('append({ transaction }): the EntityManager belongs to another DataSource');
+    if (manager.connection !== this.dataSource) throw new TypeError('{ transaction }: the EntityManager belongs to another DataSource');
     return manager as EntityManager;
   }
 

@@ -63,14 +63,16 @@ describe('PostgresEventStore: the events commit with the caller state', () => {
       dataSource.transaction(async (manager) => {
         await manager.query(`INSERT INTO "${store.schema}".things VALUES ($1, 'acme', 'rocket')`, ['t2']);
         await store.append('thing-t2', [conformanceEvent('ThingCreated')], -1, { transaction: manager });
-        // Not visible outside the transaction before it commits.
+        // Not visible outside the transaction before it commits; visible inside it, on the same connection.
         expect(await store.read('thing-t2')).toEqual([]);
+        expect((await store.read('thing-t2', { transaction: manager })).map((e) => e.type)).toEqual(['ThingCreated']);
         throw new Error('handler failed');
       }),
     ).rejects.toThrow('handler failed');
     expect(await store.read('thing-t2')).toEqual([]);
     expect(await dataSource.query(`SELECT id FROM "${store.schema}".things WHERE id = 't2'`)).toEqual([]);
     expect((await store.append('thing-t2', [conformanceEvent()], -1)).nextExpectedVersion).toBe(0);
+    await expect(store.read('thing-t2', { transaction: dataSource.manager })).rejects.toThrow(/open transaction/);
   });
 
   it('rejects a manager that is not inside a transaction, or belongs to another DataSource', async () => {

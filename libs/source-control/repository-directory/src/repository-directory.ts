@@ -85,12 +85,16 @@ export class RepositoryDirectory {
     return rows.map(fromRow);
   }
 
-  /** the repository a command names, in the command's tenant and project (see BUS_ATTEMPTS_BEFORE_NOT_FOUND) */
-  async require(command: Envelope, repositoryId: string, origin: CommandOrigin): Promise<RepositoryRecord> {
+  /**
+   * The repository a command names, in the command's tenant and project (see BUS_ATTEMPTS_BEFORE_NOT_FOUND). Pass
+   * the command's transaction: a handler that read on a second pooled connection while holding one could starve
+   * the pool under load.
+   */
+  async require(command: Envelope, repositoryId: string, origin: CommandOrigin, manager: EntityManager = this.dataSource.manager): Promise<RepositoryRecord> {
     const scope = { tenantId: command.tenantId, projectId: command.projectId };
     const deadline = Date.now() + (origin.transport === 'rest' ? REST_WAIT_MS : 0);
     for (;;) {
-      const found = await this.find(scope, repositoryId);
+      const found = await this.find(scope, repositoryId, manager);
       if (found) return found;
       if (Date.now() >= deadline) break;
       await sleep(50);

@@ -17,8 +17,8 @@ export class PullRequestGit {
     @Inject(GIT_PROVIDER) readonly git: GitProvider,
   ) {}
 
-  async locate(command: Envelope, repositoryId: string, origin: CommandOrigin): Promise<RepositoryLocator> {
-    return locatorOf(await this.directory.require(command, repositoryId, origin));
+  async locate(command: Envelope, repositoryId: string, origin: CommandOrigin, manager: EntityManager): Promise<RepositoryLocator> {
+    return locatorOf(await this.directory.require(command, repositoryId, origin, manager));
   }
 
   /** The head of a branch, or 404 branch.not-found. */

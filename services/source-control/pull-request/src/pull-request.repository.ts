@@ -35,7 +35,7 @@ export class PullRequestRepository {
     const { pullRequestId } = command.payload;
     const scope = { tenantId: command.tenantId, projectId: command.projectId };
     if (!(await this.readModel.lock(manager, scope, pullRequestId))) throw notFound(pullRequestId);
-    const recorded = await this.store.read(streamOf(pullRequestId));
+    const recorded = await this.store.read(streamOf(pullRequestId), { transaction: manager });
     const first = recorded[0];
     const last = recorded[recorded.length - 1];
     if (!first || !last || first.metadata.tenantId !== scope.tenantId || first.metadata.projectId !== scope.projectId) throw notFound(pullRequestId);

@@ -22,9 +22,9 @@ export class CreateBranchHandler implements CommandHandler<'CreateBranch', Creat
     @Inject(GIT_PROVIDER) private readonly git: GitProvider,
   ) {}
 
-  async execute(command: Command, _manager: EntityManager, origin: CommandOrigin): Promise<Decision<Created>> {
+  async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<Created>> {
     const { repositoryId, name, from } = command.payload;
-    const repository = await this.directory.require(command, repositoryId, origin);
+    const repository = await this.directory.require(command, repositoryId, origin, manager);
     const locator = locatorOf(repository);
     const sha = await viaGit(async () => {
       validateBranchName(name); // a bad name is a 400 before a missing start point is a 404

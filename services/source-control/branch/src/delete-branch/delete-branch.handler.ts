@@ -26,7 +26,7 @@ export class DeleteBranchHandler implements CommandHandler<'DeleteBranch', Delet
 
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<Deleted>> {
     const { repositoryId, name, expectedSha } = command.payload;
-    const repository = await this.directory.require(command, repositoryId, origin);
+    const repository = await this.directory.require(command, repositoryId, origin, manager);
     const locator = locatorOf(repository);
     const current = await viaGit(() => this.git.resolveBranch(locator, name));
     if (!current) throw new NotFoundError('branch.not-found', `branch ${name} not found in repository ${repository.name}`);

@@ -23,7 +23,7 @@ export class SetBranchPolicyHandler implements CommandHandler<'SetBranchPolicy',
 
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<PolicySet>> {
     const { repositoryId, branch, policy } = command.payload;
-    const repository = await this.directory.require(command, repositoryId, origin);
+    const repository = await this.directory.require(command, repositoryId, origin, manager);
     // a name git would refuse could never be created, so its policy could never apply
     await viaGit(async () => validateBranchName(branch));
     await lockBranchPolicy(manager, repositoryId, branch, 'exclusive');

@@ -24,7 +24,7 @@ export class CreateCommitHandler implements CommandHandler<'CreateCommit', Commi
 
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<CommitCreatedPayload>> {
     const payload = command.payload;
-    const repository = await this.directory.require(command, payload.repositoryId, origin);
+    const repository = await this.directory.require(command, payload.repositoryId, origin, manager);
     const author: CommitAuthor = payload.author ?? command.actor;
     return this.writer.write(
       command,

@@ -22,7 +22,7 @@ export class RevertCommitHandler implements CommandHandler<'RevertCommit', Commi
 
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<CommitCreatedPayload>> {
     const { repositoryId, branch, sha, expectedParentSha, idempotencyKey, trailers } = command.payload;
-    const repository = await this.directory.require(command, repositoryId, origin);
+    const repository = await this.directory.require(command, repositoryId, origin, manager);
     const locator = locatorOf(repository);
     const message = command.payload.message ?? (await this.defaultMessage(locator, sha));
     return this.writer.write(command, manager, origin, { repository, branch, message, author: command.actor, idempotencyKey, revertOf: sha, trailers }, (lineage) =>

@@ -30,7 +30,7 @@ export class MergePullRequestHandler implements CommandHandler<'MergePullRequest
     const loaded = await this.pullRequests.load(manager, command);
     const { state } = loaded;
     assertOpen(state);
-    const locator = await this.git.locate(command, state.repositoryId, origin);
+    const locator = await this.git.locate(command, state.repositoryId, origin, manager);
     const earlier = await this.earlierMerge(state, locator);
     if (earlier) return this.recover(command, loaded, manager, locator, earlier);
     const headSha = await this.git.head(locator, state.sourceBranch);

@@ -25,7 +25,7 @@ export class OpenPullRequestHandler implements CommandHandler<'OpenPullRequest',
 
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<Opened>> {
     const { repositoryId, sourceBranch, targetBranch, description, labels } = command.payload;
-    const locator = await this.git.locate(command, repositoryId, origin);
+    const locator = await this.git.locate(command, repositoryId, origin, manager);
     const sourceSha = await this.git.head(locator, sourceBranch);
     const targetSha = await this.git.head(locator, targetBranch);
     const scope = { tenantId: command.tenantId, projectId: command.projectId };

@@ -25,7 +25,7 @@ export class ReviewPullRequestHandler implements CommandHandler<'ReviewPullReque
     const loaded = await this.pullRequests.load(manager, command);
     // a merged pull request's source branch may be gone: say not-open rather than branch.not-found
     assertOpen(loaded.state);
-    const locator = await this.git.locate(command, loaded.state.repositoryId, origin);
+    const locator = await this.git.locate(command, loaded.state.repositoryId, origin, manager);
     const headSha = await this.git.head(locator, loaded.state.sourceBranch);
     const policy = await this.git.policy(loaded.state, manager);
     const events = decide(command, loaded.state, { actor: command.actor, headSha, policy });

@@ -24,7 +24,7 @@ export class SetPullRequestCheckHandler implements CommandHandler<'SetPullReques
   async execute(command: Command, manager: EntityManager, origin: CommandOrigin): Promise<Decision<CheckSet>> {
     const loaded = await this.pullRequests.load(manager, command);
     assertOpen(loaded.state);
-    const locator = await this.git.locate(command, loaded.state.repositoryId, origin);
+    const locator = await this.git.locate(command, loaded.state.repositoryId, origin, manager);
     const headSha = await this.git.head(locator, loaded.state.sourceBranch);
     const policy = await this.git.policy(loaded.state, manager);
     const events = decide(command, loaded.state, { actor: command.actor, headSha, policy });
