@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, schemas } from '@delivery/contracts';
 import { NotFoundError, TransientError } from '@delivery/messaging';
+import type { Principal } from '@delivery/auth';
 import type { CommandOrigin } from '@delivery/service-kit';
 import type { RepositoryLocator } from '@delivery/git-provider';
 
@@ -27,7 +28,7 @@ export interface PolicyRecord {
 // A projection lags its events by milliseconds. A command naming a repository this service has not heard of yet
 // is retried on the bus (a few deliveries with backoff) and waited for briefly over REST before it becomes a 404.
 const BUS_ATTEMPTS_BEFORE_NOT_FOUND = 5;
-const REST_WAIT_MS = 2_000;
+const REST_WAIT_MS = 1_000;
 
 export function locatorOf(repository: RepositoryRecord): RepositoryLocator {
   return { tenantId: repository.tenantId, projectId: repository.projectId, name: repository.name };
@@ -83,6 +84,21 @@ export class RepositoryDirectory {
       [scope.tenantId, scope.projectId ?? null, page.after ?? null, page.limit],
     );
     return rows.map(fromRow);
+  }
+
+  /**
+   * The repository a REST caller names: another tenant's, one of a project the token is not for, and a missing one
+   * are the same 404 (DESIGN §6). One just provisioned is waited for as briefly as a REST command waits.
+   */
+  async visibleTo(principal: Principal, repositoryId: string, options: { owner?: boolean } = {}): Promise<RepositoryRecord> {
+    // the repository service owns the rows: nothing to wait for there
+    const deadline = Date.now() + (options.owner ? 0 : REST_WAIT_MS);
+    for (;;) {
+      const found = await this.find({ tenantId: principal.tenantId }, repositoryId);
+      if (found && (principal.projects === undefined || principal.projects.includes(found.projectId))) return found;
+      if (found || Date.now() >= deadline) throw new NotFoundError('repository.not-found', `repository ${repositoryId} not found`);
+      await sleep(50);
+    }
   }
 
   /**

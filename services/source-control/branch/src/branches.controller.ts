@@ -143,10 +143,8 @@ export class BranchesController {
   }
 
   // DESIGN §6: another tenant's repository, or a project the token is not limited to, answers 404 like a missing one
-  private async visible(principal: Principal, id: string): Promise<RepositoryRecord> {
-    const found = await this.directory.find({ tenantId: principal.tenantId }, id);
-    if (!found || (principal.projects && !principal.projects.includes(found.projectId))) throw new NotFoundError('repository.not-found', `repository ${id} not found`);
-    return found;
+  private visible(principal: Principal, id: string): Promise<RepositoryRecord> {
+    return this.directory.visibleTo(principal, id);
   }
 
   // the command takes the repository's project, so the handler finds it exactly as it would a bus command's

@@ -146,10 +146,8 @@ export class CommitsController {
   }
 
   // another tenant's repository, or one of a project the token is not for, is the same 404 as a missing one
-  private async visible(principal: Principal, id: string): Promise<RepositoryRecord> {
-    const found = await this.directory.find({ tenantId: principal.tenantId }, id);
-    if (!found || (principal.projects && !principal.projects.includes(found.projectId))) throw new NotFoundError('repository.not-found', `repository ${id} not found`);
-    return found;
+  private visible(principal: Principal, id: string): Promise<RepositoryRecord> {
+    return this.directory.visibleTo(principal, id);
   }
 
   private async run<T extends 'CreateCommit' | 'RevertCommit'>(command: Envelope<PayloadOf<T>, T>, handler: CommandHandler<T, CommitCreatedPayload>): Promise<CommitCreatedPayload> {

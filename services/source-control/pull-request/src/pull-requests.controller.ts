@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@delivery/auth';
 import type { PayloadOf } from '@delivery/contracts';
-import { NotFoundError, ValidationError } from '@delivery/messaging';
+import { ValidationError } from '@delivery/messaging';
 import { locatorOf, PULL_REQUESTS_MERGE, PULL_REQUESTS_READ, PULL_REQUESTS_REVIEW, PULL_REQUESTS_WRITE, RepositoryDirectory } from '@delivery/repository-directory';
 import { CommandRunner, pageOf, pageResult, payloadSchemaOf, REST_ORIGIN, restCommand, type CommandHandler, type CommandOutcome } from '@delivery/service-kit';
 import { ClosePullRequestHandler } from './close-pull-request/close-pull-request.handler';
@@ -110,10 +110,7 @@ export class PullRequestsController {
   async open(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<PayloadOf<'PullRequestOpened'>> {
     const repositoryId = objectOf(body).repositoryId;
     if (typeof repositoryId !== 'string' || !ENTITY_ID.test(repositoryId)) throw new ValidationError('invalid-body', 'repositoryId must be the id of a repository');
-    const repository = await this.directory.find({ tenantId: principal.tenantId }, repositoryId);
-    if (!repository || (principal.projects && !principal.projects.includes(repository.projectId))) {
-      throw new NotFoundError('repository.not-found', `repository ${repositoryId} not found`);
-    }
+    const repository = await this.directory.visibleTo(principal, repositoryId);
     const command = restCommand('OpenPullRequest', body, { source: SOURCE, projectId: repository.projectId });
     return this.done(await this.runner.run(command, REST_ORIGIN, this.openHandler));
   }

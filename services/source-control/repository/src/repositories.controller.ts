@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, assertProject, type Principal } from '@delivery/auth';
-import { NotFoundError } from '@delivery/messaging';
 import { REPOSITORIES_READ, REPOSITORIES_WRITE, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
 import { CommandRunner, pageOf, pageResult, payloadSchemaOf, projectIdOf, REST_ORIGIN, restCommand } from '@delivery/service-kit';
 import { ProvisionRepositoryHandler } from './provision-repository/provision-repository.handler';
@@ -69,8 +68,6 @@ export class RepositoriesController {
   @ApiOkResponse({ schema: REPOSITORY_SCHEMA })
   @ApiNotFoundResponse({ description: 'no such repository in the caller’s tenant' })
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RepositoryRecord> {
-    const found = await this.directory.find({ tenantId: principal.tenantId }, id);
-    if (!found || (principal.projects && !principal.projects.includes(found.projectId))) throw new NotFoundError('repository.not-found', `repository ${id} not found`);
-    return found;
+    return this.directory.visibleTo(principal, id, { owner: true });
   }
 }
