@@ -35,7 +35,9 @@ export async function serviceCommitBench(scenario: string, options: CommitBenchO
     DATABASE_URL: database.url,
     JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
     SERVICE_PORT: '0',
-    LOG_LEVEL: 'warn',
+    // the first warm-up commands may arrive before the service has projected the repository: their retries are
+    // expected and would only be noise here
+    LOG_LEVEL: 'error',
     GIT_DATA_DIR: sandbox.dataDir,
     CONSUMER_CONCURRENCY: String(options.consumerConcurrency),
     DB_POOL_SIZE: String(Math.min(50, options.consumerConcurrency + 4)),
