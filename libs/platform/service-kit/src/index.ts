@@ -6,3 +6,4 @@ export * from './bootstrap-service';
 export * from './service-registry';
 export * from './command-runner';
 export * from './rest-command';
+export * from './command-consumer';

@@ -1,26 +1,27 @@
 import { Module } from '@nestjs/common';
+import { commandConsumer } from '@delivery/service-kit';
 import { SourceControlModule } from '@delivery/repository-directory';
-import { ClosePullRequestConsumer, ClosePullRequestHandler } from './close-pull-request/close-pull-request.handler';
-import { CommentOnPullRequestConsumer, CommentOnPullRequestHandler } from './comment-on-pull-request/comment-on-pull-request.handler';
-import { MergePullRequestConsumer, MergePullRequestHandler } from './merge-pull-request/merge-pull-request.handler';
-import { OpenPullRequestConsumer, OpenPullRequestHandler } from './open-pull-request/open-pull-request.handler';
+import { ClosePullRequestHandler } from './close-pull-request/close-pull-request.handler';
+import { CommentOnPullRequestHandler } from './comment-on-pull-request/comment-on-pull-request.handler';
+import { MergePullRequestHandler } from './merge-pull-request/merge-pull-request.handler';
+import { OpenPullRequestHandler } from './open-pull-request/open-pull-request.handler';
 import { PullRequestGit } from './pull-request.git';
 import { PullRequestReadModel } from './pull-request.read-model';
 import { PullRequestRepository } from './pull-request.repository';
 import { PullRequestsController } from './pull-requests.controller';
-import { ReviewPullRequestConsumer, ReviewPullRequestHandler } from './review-pull-request/review-pull-request.handler';
-import { SetPullRequestCheckConsumer, SetPullRequestCheckHandler } from './set-pull-request-check/set-pull-request-check.handler';
+import { ReviewPullRequestHandler } from './review-pull-request/review-pull-request.handler';
+import { SetPullRequestCheckHandler } from './set-pull-request-check/set-pull-request-check.handler';
 
 @Module({
   // the repositories it works in and the target branches' policies, projected from their owners' events
   imports: [SourceControlModule.forService(['repositories', 'branch-policies'])],
   controllers: [
-    OpenPullRequestConsumer,
-    CommentOnPullRequestConsumer,
-    ReviewPullRequestConsumer,
-    SetPullRequestCheckConsumer,
-    MergePullRequestConsumer,
-    ClosePullRequestConsumer,
+    commandConsumer('OpenPullRequest', OpenPullRequestHandler),
+    commandConsumer('CommentOnPullRequest', CommentOnPullRequestHandler),
+    commandConsumer('ReviewPullRequest', ReviewPullRequestHandler),
+    commandConsumer('SetPullRequestCheck', SetPullRequestCheckHandler),
+    commandConsumer('MergePullRequest', MergePullRequestHandler),
+    commandConsumer('ClosePullRequest', ClosePullRequestHandler),
     PullRequestsController,
   ],
   providers: [

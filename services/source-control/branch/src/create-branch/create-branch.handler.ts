@@ -1,11 +1,10 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { GitConflictError, validateBranchName, type GitProvider, type RepositoryLocator } from '@delivery/git-provider';
-import { createEnvelope, NotFoundError, type JetStreamContext } from '@delivery/messaging';
+import { createEnvelope, NotFoundError } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { branchRejected, branchStream, SOURCE } from '../branch.events';
 import { viaGit } from '../git-errors';
 
@@ -58,18 +57,5 @@ export class CreateBranchHandler implements CommandHandler<'CreateBranch', Creat
       if (error instanceof GitConflictError && origin.deliveries > 1 && (await this.git.resolveBranch(locator, name)) === start) return start;
       throw error;
     }
-  }
-}
-
-@Controller()
-export class CreateBranchConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: CreateBranchHandler,
-  ) {}
-
-  @EventPattern('CreateBranch')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

@@ -1,11 +1,10 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import type { GitProvider } from '@delivery/git-provider';
-import { createEnvelope, IllegalStateError, NotFoundError, type JetStreamContext } from '@delivery/messaging';
+import { createEnvelope, IllegalStateError, NotFoundError } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { branchRejected, branchStream, SOURCE } from '../branch.events';
 import { lockBranchPolicy } from '../branch-policy.lock';
 import { viaGit } from '../git-errors';
@@ -43,18 +42,5 @@ export class DeleteBranchHandler implements CommandHandler<'DeleteBranch', Delet
 
   failed(command: Command, error: PayloadOf<'BranchCommandRejected'>['error']) {
     return branchRejected(command, command.payload.repositoryId, command.payload.name, error);
-  }
-}
-
-@Controller()
-export class DeleteBranchConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: DeleteBranchHandler,
-  ) {}
-
-  @EventPattern('DeleteBranch')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

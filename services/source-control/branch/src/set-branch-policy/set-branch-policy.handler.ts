@@ -1,11 +1,10 @@
-import { Controller, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { validateBranchName } from '@delivery/git-provider';
-import { createEnvelope, type JetStreamContext } from '@delivery/messaging';
+import { createEnvelope } from '@delivery/messaging';
 import { RepositoryDirectory } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { branchRejected, branchStream, SOURCE } from '../branch.events';
 import { lockBranchPolicy } from '../branch-policy.lock';
 import { viaGit } from '../git-errors';
@@ -37,18 +36,5 @@ export class SetBranchPolicyHandler implements CommandHandler<'SetBranchPolicy',
 
   failed(command: Command, error: PayloadOf<'BranchCommandRejected'>['error']) {
     return branchRejected(command, command.payload.repositoryId, command.payload.branch, error);
-  }
-}
-
-@Controller()
-export class SetBranchPolicyConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: SetBranchPolicyHandler,
-  ) {}
-
-  @EventPattern('SetBranchPolicy')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

@@ -1,11 +1,10 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import type { CommitResult, GitProvider } from '@delivery/git-provider';
-import { IllegalStateError, NotFoundError, type JetStreamContext } from '@delivery/messaging';
+import { IllegalStateError, NotFoundError } from '@delivery/messaging';
 import { GIT_PROVIDER, gitIdentityOf, locatorOf, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import type { CommitAuthor } from '../commit.ledger';
 import { commitFailed, CommitWriter, type CommitCreatedPayload } from '../commit.writer';
 
@@ -71,18 +70,5 @@ export class CreateCommitHandler implements CommandHandler<'CreateCommit', Commi
       author: gitIdentityOf(author),
       trailers,
     });
-  }
-}
-
-@Controller()
-export class CreateCommitConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: CreateCommitHandler,
-  ) {}
-
-  @EventPattern('CreateCommit')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

@@ -1,11 +1,10 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { platformErrorOf, type GitProvider, type RepositoryLocator } from '@delivery/git-provider';
-import { NotFoundError, type JetStreamContext } from '@delivery/messaging';
+import { NotFoundError } from '@delivery/messaging';
 import { GIT_PROVIDER, gitIdentityOf, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { commitFailed, CommitWriter, type CommitCreatedPayload } from '../commit.writer';
 
 type Command = Envelope<PayloadOf<'RevertCommit'>, 'RevertCommit'>;
@@ -42,18 +41,5 @@ export class RevertCommitHandler implements CommandHandler<'RevertCommit', Commi
     if (!reverted) throw new NotFoundError('commit.not-found', `commit ${sha} not found`);
     const subject = reverted.message.split('\n', 1)[0] ?? '';
     return `Revert "${subject.slice(0, 200)}"\n\nThis reverts commit ${reverted.sha}.`;
-  }
-}
-
-@Controller()
-export class RevertCommitConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: RevertCommitHandler,
-  ) {}
-
-  @EventPattern('RevertCommit')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

@@ -1,9 +1,7 @@
-import { Controller, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
-import type { JetStreamContext } from '@delivery/messaging';
-import { busOrigin, CommandRunner, type CommandHandler, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type Decision } from '@delivery/service-kit';
 import { decide } from '../domain/pull-request.decider';
 import { payloadOf, PullRequestRepository } from '../pull-request.repository';
 
@@ -24,18 +22,5 @@ export class ClosePullRequestHandler implements CommandHandler<'ClosePullRequest
 
   failed(command: Command, failure: schemas.Failure) {
     return this.pullRequests.rejection(command, failure);
-  }
-}
-
-@Controller()
-export class ClosePullRequestConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: ClosePullRequestHandler,
-  ) {}
-
-  @EventPattern('ClosePullRequest')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

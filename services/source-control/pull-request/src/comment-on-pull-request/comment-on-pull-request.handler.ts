@@ -1,9 +1,8 @@
-import { Controller, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
-import { uuidv7, type JetStreamContext } from '@delivery/messaging';
-import { busOrigin, CommandRunner, type CommandHandler, type Decision } from '@delivery/service-kit';
+import { uuidv7 } from '@delivery/messaging';
+import { type CommandHandler, type Decision } from '@delivery/service-kit';
 import { decide } from '../domain/pull-request.decider';
 import { payloadOf, PullRequestRepository } from '../pull-request.repository';
 
@@ -25,18 +24,5 @@ export class CommentOnPullRequestHandler implements CommandHandler<'CommentOnPul
 
   failed(command: Command, failure: schemas.Failure) {
     return this.pullRequests.rejection(command, failure);
-  }
-}
-
-@Controller()
-export class CommentOnPullRequestConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: CommentOnPullRequestHandler,
-  ) {}
-
-  @EventPattern('CommentOnPullRequest')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

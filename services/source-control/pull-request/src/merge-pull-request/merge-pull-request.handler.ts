@@ -1,12 +1,11 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { platformErrorOf, type CommitInfo, type RepositoryLocator } from '@delivery/git-provider';
-import { errorCodeOf, errorMessageOf, type JetStreamContext } from '@delivery/messaging';
+import { errorCodeOf, errorMessageOf } from '@delivery/messaging';
 import { gitIdentityOf } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, LOGGER, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { LOGGER, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { assertMergeable, assertOpen, decide, type PullRequestState } from '../domain/pull-request.decider';
 import { PullRequestGit } from '../pull-request.git';
 import { payloadOf, PullRequestRepository, type LoadedPullRequest } from '../pull-request.repository';
@@ -104,18 +103,5 @@ export class MergePullRequestHandler implements CommandHandler<'MergePullRequest
       this.logger.warn({ pullRequestId: state.pullRequestId, branch: state.sourceBranch, code: errorCodeOf(error), err: errorMessageOf(error) }, 'merged, but the source branch was not deleted');
       return false;
     }
-  }
-}
-
-@Controller()
-export class MergePullRequestConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: MergePullRequestHandler,
-  ) {}
-
-  @EventPattern('MergePullRequest')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

@@ -1,9 +1,8 @@
-import { Controller, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
-import { IllegalStateError, uuidv7, type JetStreamContext } from '@delivery/messaging';
-import { busOrigin, CommandRunner, type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
+import { IllegalStateError, uuidv7 } from '@delivery/messaging';
+import { type CommandHandler, type CommandOrigin, type Decision } from '@delivery/service-kit';
 import { decide, initialState } from '../domain/pull-request.decider';
 import { PullRequestReadModel } from '../pull-request.read-model';
 import { PullRequestGit } from '../pull-request.git';
@@ -43,18 +42,5 @@ export class OpenPullRequestHandler implements CommandHandler<'OpenPullRequest',
 
   failed(command: Command, failure: schemas.Failure) {
     return this.pullRequests.rejection(command, failure);
-  }
-}
-
-@Controller()
-export class OpenPullRequestConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: OpenPullRequestHandler,
-  ) {}
-
-  @EventPattern('OpenPullRequest')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }

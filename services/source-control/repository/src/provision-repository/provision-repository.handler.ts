@@ -1,11 +1,10 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { GitConflictError, platformErrorOf, type GitProvider, type RepositoryInfo, type RepositoryLocator } from '@delivery/git-provider';
-import { createEnvelope, IllegalStateError, uuidv7, type JetStreamContext } from '@delivery/messaging';
+import { createEnvelope, IllegalStateError, uuidv7 } from '@delivery/messaging';
 import { GIT_PROVIDER, gitIdentityOf, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
-import { busOrigin, CommandRunner, type CommandHandler, type Decision } from '@delivery/service-kit';
+import { type CommandHandler, type Decision } from '@delivery/service-kit';
 
 type Command = Envelope<PayloadOf<'ProvisionRepository'>, 'ProvisionRepository'>;
 const SOURCE = 'repository';
@@ -80,18 +79,5 @@ export class ProvisionRepositoryHandler implements CommandHandler<'ProvisionRepo
       }
       throw platformErrorOf(error);
     }
-  }
-}
-
-@Controller()
-export class ProvisionRepositoryConsumer {
-  constructor(
-    private readonly runner: CommandRunner,
-    private readonly handler: ProvisionRepositoryHandler,
-  ) {}
-
-  @EventPattern('ProvisionRepository')
-  async handle(@Payload() command: Command, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.runner.run(command, busOrigin(ctx), this.handler);
   }
 }
