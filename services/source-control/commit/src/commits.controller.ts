@@ -75,11 +75,7 @@ export class CommitsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommitCreatedPayload> {
-    const repository = await this.visible(principal, id);
-    const payload = payloadOf(body, id, idempotencyKey);
-    const result = await this.run(restCommand('CreateCommit', payload, { source: 'commit', projectId: repository.projectId }), this.createCommit);
-    if (result.duplicate) response.status(200);
-    return result;
+    return this.commit('CreateCommit', this.createCommit, { principal, id, body, idempotencyKey, response });
   }
 
   @Post(':id/reverts')
@@ -98,11 +94,7 @@ export class CommitsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommitCreatedPayload> {
-    const repository = await this.visible(principal, id);
-    const payload = payloadOf(body, id, idempotencyKey);
-    const result = await this.run(restCommand('RevertCommit', payload, { source: 'commit', projectId: repository.projectId }), this.revertCommit);
-    if (result.duplicate) response.status(200);
-    return result;
+    return this.commit('RevertCommit', this.revertCommit, { principal, id, body, idempotencyKey, response });
   }
 
   @Get(':id/commits')
@@ -148,6 +140,19 @@ export class CommitsController {
   // another tenant's repository, or one of a project the token is not for, is the same 404 as a missing one
   private visible(principal: Principal, id: string): Promise<RepositoryRecord> {
     return this.directory.visibleTo(principal, id);
+  }
+
+  // 201 with the new commit; 200 when the idempotency key answered with an earlier one
+  private async commit<T extends 'CreateCommit' | 'RevertCommit'>(
+    type: T,
+    handler: CommandHandler<T, CommitCreatedPayload>,
+    request: { principal: Principal; id: string; body: unknown; idempotencyKey: string | undefined; response: Response },
+  ): Promise<CommitCreatedPayload> {
+    const repository = await this.visible(request.principal, request.id);
+    const payload = payloadOf(request.body, request.id, request.idempotencyKey);
+    const result = await this.run(restCommand(type, payload, { source: 'commit', projectId: repository.projectId }), handler);
+    if (result.duplicate) request.response.status(200);
+    return result;
   }
 
   private async run<T extends 'CreateCommit' | 'RevertCommit'>(command: Envelope<PayloadOf<T>, T>, handler: CommandHandler<T, CommitCreatedPayload>): Promise<CommitCreatedPayload> {
