@@ -4,3 +4,4 @@ export * from './bus.fixture';
 export * from './processes';
 export * from './service.fixture';
 export * from './contract-client';
+export * from './read-only';

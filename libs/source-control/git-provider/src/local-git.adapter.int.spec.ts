@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeReadOnly } from '@delivery/testing';
 import {
   CommitResult,
   GitConflictError,
@@ -17,7 +18,6 @@ import { LocalGitProvider } from './local-git.adapter';
 import { validateBranchName } from './path-policy';
 
 const author: GitIdentity = { name: 'Agent Smith', email: 'agent@example.test' };
-const isRoot = process.getuid?.() === 0;
 let dataDir: string;
 let git: LocalGitProvider;
 let counter = 0;
@@ -452,18 +452,17 @@ describe('failures become GitUnavailableError', () => {
   });
 });
 
-// chmod cannot stop root from writing, so as root this test would prove nothing: skipped visibly instead
-(isRoot ? describe.skip : describe)('read-only repository via chmod 0555 (skipped when running as root: chmod does not block root)', () => {
+describe('read-only repository (immutable as root, chmod a-w otherwise)', () => {
   it('maps the write failure to GitUnavailableError and leaves the branch alone', async () => {
     const { repo } = await repoWith();
     const path = join(dataDir, repo.tenantId, repo.projectId, `${repo.name}.git`);
     const head = await git.resolveBranch(repo, 'main');
-    execFileSync('chmod', ['-R', 'a-w', path]);
+    const lock = makeReadOnly(path);
     try {
       await expect(put(repo, 'main', { a: '1' })).rejects.toBeInstanceOf(GitUnavailableError);
       expect(await git.resolveBranch(repo, 'main')).toBe(head);
     } finally {
-      execFileSync('chmod', ['-R', 'u+w', path]);
+      lock.release();
     }
   });
 });

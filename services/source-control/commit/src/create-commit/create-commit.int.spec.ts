@@ -4,7 +4,7 @@ import type { Envelope } from '@delivery/contracts';
 import { createEnvelope, uuidv7 } from '@delivery/messaging';
 import { createGitSandbox, repositoryKnown, type GitSandbox } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, eventually, waitForDeadLetters, type ServiceFixture } from '@delivery/testing';
+import { createServiceFixture, eventually, makeReadOnly, type ServiceFixture, waitForDeadLetters } from '@delivery/testing';
 import { commitService } from '../commit.service';
 import { commandOf, commitCreated, commitFailed, commitsCreated, protectBranch, seedKnown } from '../commit.testing';
 
@@ -224,6 +224,27 @@ describe('CreateCommit', () => {
     const healthy = await seedKnown(fx, sandbox, service, 'healthy');
     await fx.send('CreateCommit', { repositoryId: healthy.repositoryId, branch: 'main', message: 'Still fine' });
     await commitCreated(fx, (e) => e.payload.repositoryId === healthy.repositoryId);
+  });
+
+  it('a read-only repository is a retryable failure and a dead letter; once writable again, the replay commits', async () => {
+    const repo = await seedKnown(fx, sandbox, service, 'read-only');
+    const bare = join(sandbox.dataDir, 'acme', 'web', 'read-only.git');
+    const lock = makeReadOnly(bare);
+    try {
+      const command = await fx.send('CreateCommit', { repositoryId: repo.repositoryId, branch: 'main', message: 'On a read-only disk', changes: [{ action: 'add', path: 'ro.txt', content: 'x' }] });
+      const failure = await commitFailed(fx, (e) => e.payload.repositoryId === repo.repositoryId);
+      expect(failure.payload.error).toMatchObject({ code: expect.stringMatching(/^git\./), retryable: true });
+      const [letter] = await waitForDeadLetters<{ envelope: Envelope }>(fx.bus, 1, (l) => l.envelope.id === command.id);
+      expect(letter?.envelope.id).toBe(command.id);
+      lock.release();
+      // what an operator's replay does: the same envelope, published again to its subject
+      await fx.publisher.publish(command, { msgId: `${command.id}-replay` });
+      const created = await commitCreated(fx, (e) => e.payload.repositoryId === repo.repositoryId);
+      expect(created.causationId).toBe(command.id);
+      expect((await sandbox.git.readFile(repo.locator, 'main', 'ro.txt'))?.toString()).toBe('x');
+    } finally {
+      lock.release();
+    }
   });
 
   it('20 concurrent commits on one branch, shared by two instances of the service, all land', async () => {
