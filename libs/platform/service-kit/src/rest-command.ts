@@ -18,12 +18,21 @@ export function projectIdOf(value: unknown, field = 'projectId'): string {
   return value;
 }
 
-/** The JSON Schema of a message's payload, for @ApiBody / @ApiResponse; `extra` adds request-only fields. */
-export function payloadSchemaOf(type: MessageType, extra: { properties?: Record<string, object>; required?: string[] } = {}): Record<string, unknown> {
+/**
+ * The JSON Schema of a message's payload, for @ApiBody / @ApiResponse. `extra` adds request-only fields; `omit` drops
+ * the fields a route takes from its path (e.g. repositoryId in /repositories/:id/commits).
+ */
+export function payloadSchemaOf(
+  type: MessageType,
+  extra: { properties?: Record<string, object>; required?: string[]; omit?: string[] } = {},
+): Record<string, unknown> {
   const definition = definitionOf(type);
   if (!definition) throw new Error(`unknown message type "${type}"`);
-  const schema = toJsonSchema(definition.payload) as { properties?: object; required?: string[] };
-  return { ...schema, properties: { ...extra.properties, ...schema.properties }, required: [...(extra.required ?? []), ...(schema.required ?? [])] };
+  const schema = toJsonSchema(definition.payload) as { properties?: Record<string, unknown>; required?: string[] };
+  const omitted = new Set(extra.omit ?? []);
+  const properties = Object.fromEntries(Object.entries({ ...extra.properties, ...schema.properties }).filter(([name]) => !omitted.has(name)));
+  const required = [...(extra.required ?? []), ...(schema.required ?? [])].filter((name) => !omitted.has(name));
+  return { ...schema, properties, required };
 }
 
 export interface PageRequest {

@@ -37,10 +37,6 @@ export interface BranchView {
 }
 
 // the REST bodies are the commands' payloads; repositoryId (and the branch name) come from the path
-const withoutPathFields = (schema: Record<string, unknown>, fields: string[]): Record<string, unknown> => {
-  const { properties = {}, required = [], ...rest } = schema as { properties?: Record<string, unknown>; required?: string[] };
-  return { ...rest, properties: Object.fromEntries(Object.entries(properties).filter(([key]) => !fields.includes(key))), required: required.filter((key) => !fields.includes(key)) };
-};
 const POLICY_SCHEMA = (payloadSchemaOf('SetBranchPolicy').properties as Record<string, Record<string, unknown>>)['policy'] ?? {};
 const BRANCH_SCHEMA = {
   type: 'object',
@@ -69,7 +65,7 @@ export class BranchesController {
   @Post()
   @RequireScopes(REPOSITORIES_WRITE)
   @ApiOperation({ summary: 'Create a branch from a branch or a commit (the CreateBranch command); answers with BranchCreated' })
-  @ApiBody({ schema: withoutPathFields(payloadSchemaOf('CreateBranch'), ['repositoryId']) })
+  @ApiBody({ schema: payloadSchemaOf('CreateBranch', { omit: ['repositoryId'] }) })
   @ApiCreatedResponse({ schema: payloadSchemaOf('BranchCreated') })
   @ApiBadRequestResponse({ description: 'a body the schema refuses, or a name git refuses (git.invalid-branch)' })
   @ApiConflictResponse({ description: 'the branch exists (git.branch-exists)' })

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@delivery/auth';
-import type { CommandType, Envelope, PayloadOf } from '@delivery/contracts';
+import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { platformErrorOf, type CommitInfo, type GitProvider } from '@delivery/git-provider';
 import { NotFoundError, ValidationError } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, REPOSITORIES_READ, REPOSITORIES_WRITE, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
@@ -38,11 +38,6 @@ const COMMIT_SCHEMA = {
 };
 
 // The request body of a command on /repositories/:id/…: its payload, the repository coming from the path.
-function bodySchemaOf(type: CommandType): Record<string, unknown> {
-  const schema = payloadSchemaOf(type) as { properties: Record<string, object>; required: string[] };
-  const { repositoryId: _path, ...properties } = schema.properties;
-  return { ...schema, properties, required: schema.required.filter((name) => name !== 'repositoryId') };
-}
 
 // REST door of the commit service (Studio, operators, agents without the bus); the bus doors are the consumers.
 @ApiTags('commits')
@@ -62,7 +57,7 @@ export class CommitsController {
   @RequireScopes(REPOSITORIES_WRITE)
   @ApiOperation({ summary: 'Commit file changes to a branch (the CreateCommit command); answers with the CommitCreated payload' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'used when the body has no idempotencyKey: the same key yields the same commit' })
-  @ApiBody({ schema: bodySchemaOf('CreateCommit') })
+  @ApiBody({ schema: payloadSchemaOf('CreateCommit', { omit: ['repositoryId'] }) })
   @ApiCreatedResponse({ schema: payloadSchemaOf('CommitCreated') })
   @ApiOkResponse({ description: 'the idempotency key matched an earlier commit, which is the answer (duplicate: true)' })
   @ApiBadRequestResponse({ description: 'a rejected path (traversal, absolute, .git/), too many or too large files; details name the path and the rule' })
@@ -83,7 +78,7 @@ export class CommitsController {
   @RequireScopes(REPOSITORIES_WRITE)
   @ApiOperation({ summary: 'Revert a commit on a branch (the RevertCommit command); answers with the CommitCreated payload (revertOf)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'used when the body has no idempotencyKey' })
-  @ApiBody({ schema: bodySchemaOf('RevertCommit') })
+  @ApiBody({ schema: payloadSchemaOf('RevertCommit', { omit: ['repositoryId'] }) })
   @ApiCreatedResponse({ schema: payloadSchemaOf('CommitCreated') })
   @ApiConflictResponse({ description: 'the revert conflicts with later changes, or the branch moved or is protected' })
   @ApiNotFoundResponse({ description: 'no such repository, branch or commit' })

@@ -62,7 +62,7 @@ const PULL_REQUEST_SCHEMA = {
     headSha: { type: 'string', description: 'the live head of the source branch (the last seen one when the branch is gone)' },
     checks: { type: 'array', items: CHECK_SCHEMA, description: 'every check reported, on every head' },
     reviews: { type: 'array', items: { type: 'object', properties: { reviewer: ACTOR_SCHEMA, decision: { type: 'string' }, sourceSha: { type: 'string' }, comment: { type: 'string' } } } },
-    comments: { type: 'array', items: { type: 'object', properties: { commentId: { type: 'string' }, author: ACTOR_SCHEMA, body: { type: 'string' }, key: { type: 'string' } } } },
+    comments: { type: 'array', items: { type: 'object', properties: { commentId: { type: 'string' }, author: ACTOR_SCHEMA, body: { type: 'string' }, key: { type: 'string' }, path: { type: 'string' }, line: { type: 'integer' } } } },
     policy: {
       type: 'object',
       description: 'the merge policy of the target branch, evaluated now against headSha',
@@ -72,12 +72,6 @@ const PULL_REQUEST_SCHEMA = {
   },
 };
 
-/** A command's body schema for a route whose path names the pull request. */
-function bodySchemaOf(type: PullRequestCommand): Record<string, unknown> {
-  const schema = payloadSchemaOf(type) as { properties: Record<string, object>; required: string[] };
-  const { pullRequestId: _id, ...properties } = schema.properties;
-  return { ...schema, properties, required: schema.required.filter((name) => name !== 'pullRequestId') };
-}
 
 export type PullRequestView = Omit<PullRequestRecord, 'version'> & { headSha: string; policy: PolicyOutcome & { sourceSha: string } };
 
@@ -161,7 +155,7 @@ export class PullRequestsController {
   @RequireScopes(PULL_REQUESTS_WRITE)
   @ApiOperation({ summary: 'Comment (CommentOnPullRequest); a comment with a key replaces the earlier one of that key' })
   @ApiParam({ name: 'id', description: 'pullRequestId' })
-  @ApiBody({ schema: bodySchemaOf('CommentOnPullRequest') })
+  @ApiBody({ schema: payloadSchemaOf('CommentOnPullRequest', { omit: ['pullRequestId'] }) })
   @ApiCreatedResponse({ description: 'PullRequestCommented', schema: payloadSchemaOf('PullRequestCommented') })
   @ApiNotFoundResponse({ description: 'no such pull request in the caller’s tenant' })
   @ApiConflictResponse({ description: 'the pull request is merged or closed (pull-request.not-open)' })
@@ -173,7 +167,7 @@ export class PullRequestsController {
   @RequireScopes(PULL_REQUESTS_REVIEW)
   @ApiOperation({ summary: 'Approve or request changes (ReviewPullRequest) as the caller, on the current source head' })
   @ApiParam({ name: 'id', description: 'pullRequestId' })
-  @ApiBody({ schema: bodySchemaOf('ReviewPullRequest') })
+  @ApiBody({ schema: payloadSchemaOf('ReviewPullRequest', { omit: ['pullRequestId'] }) })
   @ApiCreatedResponse({ description: 'PullRequestReviewed', schema: payloadSchemaOf('PullRequestReviewed') })
   @ApiForbiddenResponse({ description: 'the caller opened the pull request (pull-request.reviewer-is-author), or lacks the scope' })
   @ApiNotFoundResponse({ description: 'no such pull request in the caller’s tenant' })
@@ -187,7 +181,7 @@ export class PullRequestsController {
   @RequireScopes(PULL_REQUESTS_WRITE)
   @ApiOperation({ summary: 'Set a named status check (SetPullRequestCheck); without sourceSha it is about the current head' })
   @ApiParam({ name: 'id', description: 'pullRequestId' })
-  @ApiBody({ schema: bodySchemaOf('SetPullRequestCheck') })
+  @ApiBody({ schema: payloadSchemaOf('SetPullRequestCheck', { omit: ['pullRequestId'] }) })
   @ApiOkResponse({ description: 'PullRequestCheckSet', schema: payloadSchemaOf('PullRequestCheckSet') })
   @ApiNotFoundResponse({ description: 'no such pull request in the caller’s tenant' })
   @ApiConflictResponse({ description: 'the pull request is merged or closed (pull-request.not-open)' })
@@ -200,7 +194,7 @@ export class PullRequestsController {
   @RequireScopes(PULL_REQUESTS_MERGE)
   @ApiOperation({ summary: 'Merge when the target branch’s policy passes (MergePullRequest)' })
   @ApiParam({ name: 'id', description: 'pullRequestId' })
-  @ApiBody({ schema: bodySchemaOf('MergePullRequest') })
+  @ApiBody({ schema: payloadSchemaOf('MergePullRequest', { omit: ['pullRequestId'] }) })
   @ApiOkResponse({ description: 'PullRequestMerged', schema: payloadSchemaOf('PullRequestMerged') })
   @ApiNotFoundResponse({ description: 'no such pull request in the caller’s tenant' })
   @ApiConflictResponse({
@@ -215,7 +209,7 @@ export class PullRequestsController {
   @RequireScopes(PULL_REQUESTS_WRITE)
   @ApiOperation({ summary: 'Close without merging (ClosePullRequest)' })
   @ApiParam({ name: 'id', description: 'pullRequestId' })
-  @ApiBody({ schema: bodySchemaOf('ClosePullRequest'), required: false })
+  @ApiBody({ schema: payloadSchemaOf('ClosePullRequest', { omit: ['pullRequestId'] }), required: false })
   @ApiOkResponse({ description: 'PullRequestClosed', schema: payloadSchemaOf('PullRequestClosed') })
   @ApiNotFoundResponse({ description: 'no such pull request in the caller’s tenant' })
   @ApiConflictResponse({ description: 'the pull request is merged or closed (pull-request.not-open)' })
