@@ -76,12 +76,14 @@ export class RepositoryDirectory {
     return rows[0] && { ...fromRow(rows[0]), createdByCommand: rows[0].created_by_command };
   }
 
-  async list(scope: { tenantId: string; projectId?: string }, page: { limit: number; after?: string }): Promise<RepositoryRecord[]> {
+  /** `projects`: the projects a token is limited to (undefined: all of the tenant's) */
+  async list(scope: { tenantId: string; projectId?: string; projects?: readonly string[] }, page: { limit: number; after?: string }): Promise<RepositoryRecord[]> {
     const rows: RepositoryRow[] = await this.dataSource.query(
       `SELECT repository_id, tenant_id, project_id, name, default_branch, purpose, provider, clone_url FROM repositories
-       WHERE tenant_id = $1 AND ($2::text IS NULL OR project_id = $2) AND ($3::text IS NULL OR repository_id > $3)
-       ORDER BY repository_id LIMIT $4`,
-      [scope.tenantId, scope.projectId ?? null, page.after ?? null, page.limit],
+       WHERE tenant_id = $1 AND ($2::text IS NULL OR project_id = $2) AND ($3::text[] IS NULL OR project_id = ANY($3))
+         AND ($4::text IS NULL OR repository_id > $4)
+       ORDER BY repository_id LIMIT $5`,
+      [scope.tenantId, scope.projectId ?? null, scope.projects ?? null, page.after ?? null, page.limit],
     );
     return rows.map(fromRow);
   }

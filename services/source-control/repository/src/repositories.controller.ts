@@ -57,9 +57,8 @@ export class RepositoriesController {
     const projectId = project === undefined ? undefined : projectIdOf(project);
     if (projectId) assertProject(principal, principal.tenantId, projectId, 'project');
     const page = pageOf(limit, after);
-    const rows = await this.directory.list({ tenantId: principal.tenantId, projectId }, page);
-    const visible = rows.filter((row) => principal.projects === undefined || principal.projects.includes(row.projectId));
-    return pageResult(visible, page, (row) => row.repositoryId);
+    const rows = await this.directory.list({ tenantId: principal.tenantId, projectId, projects: principal.projects }, page);
+    return pageResult(rows, page, (row) => row.repositoryId);
   }
 
   @Get(':id')

@@ -94,6 +94,22 @@ describe('ProvisionRepository', () => {
       expect(second.body.items[0].repositoryId).not.toBe(first.body.items[0].repositoryId);
     });
 
+    it('a token limited to some projects lists and reads only their repositories, page by page', async () => {
+      const admin = await fx.token({ scopes: [REPOSITORIES_WRITE, REPOSITORIES_READ] });
+      for (const [projectId, name] of [['alpha', 'a1'], ['beta', 'b1'], ['alpha', 'a2'], ['beta', 'b2']]) {
+        await fx.http(service).post('/repositories').set('Authorization', `Bearer ${admin}`).send({ projectId, name }).expect(201);
+      }
+      const alphaOnly = await fx.token({ scopes: [REPOSITORIES_READ], projects: ['alpha'] });
+      const first = await fx.http(service).get('/repositories?limit=1').set('Authorization', `Bearer ${alphaOnly}`).expect(200);
+      const second = await fx.http(service).get(`/repositories?limit=1&after=${first.body.next}`).set('Authorization', `Bearer ${alphaOnly}`).expect(200);
+      expect([...first.body.items, ...second.body.items].map((r: { name: string }) => r.name).sort()).toEqual(['a1', 'a2']);
+      const third = await fx.http(service).get(`/repositories?limit=1&after=${second.body.next}`).set('Authorization', `Bearer ${alphaOnly}`).expect(200);
+      expect(third.body).toEqual({ items: [], next: null });
+      const beta = (await fx.http(service).get('/repositories?projectId=beta').set('Authorization', `Bearer ${admin}`).expect(200)).body.items[0];
+      await fx.http(service).get(`/repositories/${beta.repositoryId}`).set('Authorization', `Bearer ${alphaOnly}`).expect(404);
+      await fx.http(service).get('/repositories?projectId=beta').set('Authorization', `Bearer ${alphaOnly}`).expect(404);
+    });
+
     it('answers 409 for a taken name, 400 for a bad body, 404 for another tenant, 403 without the scope', async () => {
       const token = await fx.token({ scopes: [REPOSITORIES_WRITE, REPOSITORIES_READ] });
       await fx.http(service).post('/repositories').set('Authorization', `Bearer ${token}`).send({ projectId: 'rest', name: 'taken' }).expect(201);
