@@ -1,7 +1,8 @@
 // The source-control context's one port to git hosting (DESIGN §5): bare repositories through the git CLI by
 // default, Azure DevOps in production. Pull requests, reviews, checks and policy live in the pull-request
-// service's own state; a provider that also hosts pull requests (Azure DevOps) mirrors them through
-// PullRequestHost, so people working in that UI see the same story.
+// service's own state. A provider that also hosts pull requests (Azure DevOps) implements PullRequestHost so that
+// they can be mirrored for people working in its UI; the pull-request service does not mirror them yet (a merge on
+// Azure DevOps already goes through a pull request there: see AzureDevOpsGitProvider.merge).
 
 export interface RepositoryLocator {
   tenantId: string;
