@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { gitProviderFromEnv, type GitIdentity } from '@delivery/git-provider';
 import type { Actor } from '@delivery/contracts';
+import { ProjectionFreshness } from './projection-freshness';
 import { RepositoryDirectory } from './repository-directory';
 import { BranchPolicyProjection, RepositoryProjection } from './repository-directory.projection';
 
@@ -17,8 +18,8 @@ export class SourceControlModule {
     return {
       module: SourceControlModule,
       controllers,
-      providers: [RepositoryDirectory, { provide: GIT_PROVIDER, useFactory: () => gitProviderFromEnv() }],
-      exports: [RepositoryDirectory, GIT_PROVIDER],
+      providers: [RepositoryDirectory, ProjectionFreshness, { provide: GIT_PROVIDER, useFactory: () => gitProviderFromEnv() }],
+      exports: [RepositoryDirectory, ProjectionFreshness, GIT_PROVIDER],
     };
   }
 }

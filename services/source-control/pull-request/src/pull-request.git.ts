@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Envelope } from '@delivery/contracts';
 import { platformErrorOf, type GitProvider, type RepositoryLocator } from '@delivery/git-provider';
 import { NotFoundError } from '@delivery/messaging';
-import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
+import { GIT_PROVIDER, locatorOf, ProjectionFreshness, RepositoryDirectory } from '@delivery/repository-directory';
 import type { CommandOrigin } from '@delivery/service-kit';
 import type { BranchPolicy } from './domain/merge-policy';
 import type { PullRequestState } from './domain/pull-request.decider';
@@ -14,6 +14,7 @@ import type { PullRequestState } from './domain/pull-request.decider';
 export class PullRequestGit {
   constructor(
     private readonly directory: RepositoryDirectory,
+    private readonly freshness: ProjectionFreshness,
     @Inject(GIT_PROVIDER) readonly git: GitProvider,
   ) {}
 
@@ -39,5 +40,11 @@ export class PullRequestGit {
   /** The target branch's policy; undefined when it has none (the merge policy's default applies). */
   async policy(state: PullRequestState, manager?: EntityManager): Promise<BranchPolicy | undefined> {
     return (await this.directory.policy(state.repositoryId, state.targetBranch, manager))?.policy;
+  }
+
+  /** The policy a merge is judged by: only once every BranchPolicySet published so far has been applied here. */
+  async currentPolicy(state: PullRequestState, manager: EntityManager): Promise<BranchPolicy | undefined> {
+    await this.freshness.assertCaughtUp('BranchPolicySet');
+    return this.policy(state, manager);
   }
 }

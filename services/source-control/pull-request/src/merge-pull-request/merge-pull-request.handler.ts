@@ -34,7 +34,7 @@ export class MergePullRequestHandler implements CommandHandler<'MergePullRequest
     if (earlier) return this.recover(command, loaded, manager, locator, earlier);
     const headSha = await this.git.head(locator, state.sourceBranch);
     const targetSha = await this.git.head(locator, state.targetBranch);
-    const policy = await this.git.policy(state, manager);
+    const policy = await this.git.currentPolicy(state, manager);
     assertMergeable(state, command.payload, { headSha, policy });
     const mergeSha = await this.merge(command, state, locator, { headSha, targetSha });
     const wantsDelete = command.payload.deleteSourceBranch ?? state.deleteSourceBranchOnMerge;

@@ -1,7 +1,7 @@
 import type { Actor, CommandType, Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import type { EnvelopeOptions } from '@delivery/messaging';
 import { announcePolicy, createGitSandbox, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
-import type { RunningService } from '@delivery/service-kit';
+import type { RunningService, ServiceDefinition } from '@delivery/service-kit';
 import { createServiceFixture, waitForEvent, type ServiceFixture } from '@delivery/testing';
 import { pullRequestService } from '../pull-request.service';
 
@@ -31,11 +31,12 @@ export interface PullRequestFixture {
 
 export type Rejection = Envelope<PayloadOf<'PullRequestCommandRejected'>>;
 
-export async function startPullRequestFixture(): Promise<PullRequestFixture> {
+/** `definition`: overrides of the service definition (e.g. the consumers it binds) */
+export async function startPullRequestFixture(definition: Partial<ServiceDefinition> = {}): Promise<PullRequestFixture> {
   // the sandbox sets GIT_DATA_DIR, which the service reads when it starts
   const sandbox = await createGitSandbox();
   const fx = await createServiceFixture('pull-request');
-  const service = await fx.start(pullRequestService());
+  const service = await fx.start(pullRequestService(definition));
   const versions = new Map<string, number>();
   const author = { name: 'test', email: 'test@example.com' };
 
