@@ -23,6 +23,7 @@ export default [
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform'] },
             // a context's code uses the platform and its own context's libs, never another context's
             { sourceTag: 'scope:source-control', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control'] },
+            { sourceTag: 'scope:release', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:release'] },
           ],
         },
       ],
