@@ -105,7 +105,12 @@ export const releaseMessages = [
       releaseId,
       revision: Type.Integer({ minimum: 1 }),
       requiredApprovals: Type.Array(
-        StrictObject({ environment, roles: Type.Array(ApproverRole, { maxItems: 5, description: 'one distinct approver per entry' }), rule: Rule }),
+        StrictObject({
+          environment,
+          roles: Type.Array(ApproverRole, { maxItems: 5, description: 'one distinct approver per entry' }),
+          rule: Rule,
+          autoApprove: Type.Boolean({ description: 'approved by policy, without people (a ReleaseApproved follows at once)' }),
+        }),
         { maxItems: 10 },
       ),
       expiresAt: Type.Union([Timestamp, Type.Null()]),
@@ -120,7 +125,7 @@ export const releaseMessages = [
     service: 'release',
     context,
     summary: 'One approval was counted toward an environment (idempotent per approver).',
-    payload: StrictObject({ releaseId, environment, approver: Actor, role: ApproverRole, rule: Rule, expiresAt: Type.Union([Timestamp, Type.Null()]) }),
+    payload: StrictObject({ releaseId, environment, approver: Actor, role: ApproverRole, rule: Rule, at: Timestamp, expiresAt: Type.Union([Timestamp, Type.Null()]) }),
   }),
   event('ReleaseApprovalExpired', {
     service: 'release',
@@ -156,6 +161,12 @@ export const releaseMessages = [
     context,
     summary: 'The saga started promoting the release to an environment (state Promoting).',
     payload: StrictObject({ releaseId, environment, attempt: Type.Integer({ minimum: 1 }) }),
+  }),
+  event('ReleaseEnvironmentPromoted', {
+    service: 'release',
+    context,
+    summary: 'One environment of the path runs the release (the saga saw its DeploymentPromoted); the next may start.',
+    payload: StrictObject({ releaseId, environment, attempt: Type.Integer({ minimum: 1 }), revision: Revision, promotedAt: Timestamp }),
   }),
   event('ReleaseDeployed', {
     service: 'release',
