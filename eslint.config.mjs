@@ -23,12 +23,18 @@ export default [
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform'] },
             // a context's code uses the platform and its own context's libs, never another context's
             { sourceTag: 'scope:source-control', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control'] },
-            { sourceTag: 'scope:release', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:release'] },
+            // the release context reads the GitOps repository through source control's directory and provider
+            { sourceTag: 'scope:release', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control', 'scope:release'] },
           ],
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
     },
+  },
+  {
+    // integration tests start the real services a flow crosses (never mocked); production code never does
+    files: ['services/**/*.int.spec.ts', 'services/**/*.e2e.spec.ts', 'services/**/*.testing.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
   },
 ];

@@ -8,4 +8,12 @@ export const subscriptions: ReadonlyArray<{ service: ServiceName; events: readon
   { service: 'branch', events: ['RepositoryProvisioned'] },
   { service: 'commit', events: ['RepositoryProvisioned', 'BranchPolicySet'] },
   { service: 'pull-request', events: ['RepositoryProvisioned', 'BranchPolicySet'] },
+  // release (issue 4): the saga follows builds and promotions; a promotion follows its manifests, GitOps sync,
+  // runtime health and the reverts of a rollback; manifests are committed through the commit service
+  { service: 'release', events: ['BuildCompleted', 'DeploymentPromoted', 'PromotionFailed', 'DeploymentRolledBack'] },
+  {
+    service: 'environment-promotion',
+    events: ['DeploymentManifestRendered', 'DeploymentManifestRenderFailed', 'GitOpsSynced', 'GitOpsSyncFailed', 'RuntimeHealthReported', 'CommitCreated', 'CommitFailed'],
+  },
+  { service: 'deployment-manifest', events: ['RepositoryProvisioned', 'CommitCreated', 'CommitFailed'] },
 ];

@@ -94,10 +94,15 @@ export class CommandRunner {
     }
   }
 
-  private async append(appends: StreamAppend[], manager: EntityManager): Promise<void> {
-    for (const { stream, events, expectedVersion } of appends) {
-      if (events.length > 0) await this.store.append(stream, events.map(toNewEvent), expectedVersion ?? 'any', { transaction: manager });
-    }
+  private append(appends: StreamAppend[], manager: EntityManager): Promise<void> {
+    return appendAll(this.store, appends, manager);
+  }
+}
+
+/** Appends each stream's envelopes inside the caller's transaction (the event store is the outbox). */
+export async function appendAll(store: EventStore, appends: readonly StreamAppend[], manager: EntityManager): Promise<void> {
+  for (const { stream, events, expectedVersion } of appends) {
+    if (events.length > 0) await store.append(stream, events.map(toNewEvent), expectedVersion ?? 'any', { transaction: manager });
   }
 }
 

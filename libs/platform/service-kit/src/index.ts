@@ -7,3 +7,4 @@ export * from './service-registry';
 export * from './command-runner';
 export * from './rest-command';
 export * from './command-consumer';
+export * from './timers';

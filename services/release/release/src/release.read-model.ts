@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from '@delivery/contracts';
+import { quoteSchema, schemaOf } from '@delivery/persistence';
+import type { PageRequest } from '@delivery/service-kit';
+import { sameActor } from './domain/approval-policy';
+import type { ReleaseFailure, ReleaseState } from './domain/release-plan.decider';
+
+export interface ReleaseRow {
+  releaseId: string;
+  tenantId: string;
+  projectId: string;
+  status: string;
+  state: ReleaseState;
+  /** the release's trace: the build's when it was planned from a known build */
+  traceId: string;
+  /** the PromotionFailed being rolled back, reported by ReleaseFailed once DeploymentRolledBack arrives */
+  pendingFailure: ReleaseFailure | null;
+}
+
+export interface AwaitingApproval {
+  releaseId: string;
+  projectId: string;
+  application: string;
+  version: string;
+  environment: string;
+  rule: string | null;
+  roles: string[];
+}
+
+interface Row {
+  release_id: string;
+  tenant_id: string;
+  project_id: string;
+  status: string;
+  state: ReleaseState;
+  trace_id: string;
+  pending_failure: ReleaseFailure | null;
+}
+
+const rowOf = (row: Row): ReleaseRow => ({
+  releaseId: row.release_id,
+  tenantId: row.tenant_id,
+  projectId: row.project_id,
+  status: row.status,
+  state: row.state,
+  traceId: row.trace_id,
+  pendingFailure: row.pending_failure,
+});
+
+// The releases read model, written in the transaction that appends the release's events (never behind them): it
+// holds the tenant and project for isolation, the status for lists and the folded state for the approvals inbox.
+@Injectable()
+export class ReleaseReadModel {
+  async save(manager: EntityManager, row: ReleaseRow): Promise<void> {
+    await manager.query(
+      `INSERT INTO ${quoteSchema(schemaOf(manager))}.releases (release_id, tenant_id, project_id, status, state, trace_id, pending_failure) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (release_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, pending_failure = EXCLUDED.pending_failure, updated_at = now()`,
+      [row.releaseId, row.tenantId, row.projectId, row.status, JSON.stringify(row.state), row.traceId, row.pendingFailure === null ? null : JSON.stringify(row.pendingFailure)],
+    );
+  }
+
+  /** FOR UPDATE inside a transaction: commands and reactions of one release queue behind each other. */
+  async find(source: EntityManager | DataSource, releaseId: string, { lock = false } = {}): Promise<ReleaseRow | undefined> {
+    const rows: Row[] = await source.query(`SELECT * FROM ${quoteSchema(schemaOf(source))}.releases WHERE release_id = $1${lock ? ' FOR UPDATE' : ''}`, [releaseId]);
+    const row = rows[0];
+    return row ? rowOf(row) : undefined;
+  }
+
+  async list(source: DataSource, filter: { tenantId: string; projects: readonly string[] | undefined; status: string | undefined }, page: PageRequest): Promise<ReleaseRow[]> {
+    const rows: Row[] = await source.query(
+      `SELECT * FROM ${quoteSchema(schemaOf(source))}.releases
+        WHERE tenant_id = $1 AND ($2::text[] IS NULL OR project_id = ANY($2)) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR release_id > $4)
+        ORDER BY release_id LIMIT $5`,
+      [filter.tenantId, filter.projects ?? null, filter.status ?? null, page.after ?? null, page.limit],
+    );
+    return rows.map(rowOf);
+  }
+
+  /** Environments whose approval the actor could still give: not approved, not the actor's own release or approval. */
+  async awaiting(source: DataSource, filter: { tenantId: string; projects: readonly string[] | undefined; actor: Actor }): Promise<AwaitingApproval[]> {
+    const rows = await source.query(
+      `SELECT * FROM ${quoteSchema(schemaOf(source))}.releases
+        WHERE tenant_id = $1 AND ($2::text[] IS NULL OR project_id = ANY($2)) AND status IN ('pending-approval', 'approved', 'promoting', 'failed')
+        ORDER BY release_id LIMIT 500`,
+      [filter.tenantId, filter.projects ?? null],
+    );
+    return (rows as Row[]).map(rowOf).flatMap((row) => awaitingIn(row, filter.actor));
+  }
+}
+
+function awaitingIn(row: ReleaseRow, actor: Actor): AwaitingApproval[] {
+  const plan = row.state.plan;
+  if (plan === null || [plan.plannedBy, plan.revisedBy].some((a) => a !== null && sameActor(a, actor))) return [];
+  return row.state.environments
+    .filter((e) => e.approved === null && !e.autoApprove && !e.approvals.some((a) => sameActor(a.approver, actor)))
+    .map((e) => ({ releaseId: row.releaseId, projectId: row.projectId, application: plan.application, version: plan.version, environment: e.name, rule: e.rule, roles: e.roles }));
+}
