@@ -66,8 +66,21 @@ export class Timers {
     );
   }
 
-  async cancel(manager: EntityManager, key: string): Promise<void> {
-    await manager.query(`DELETE FROM ${quoteSchema(schemaOf(manager))}.timers WHERE key = $1`, [key]);
+  /** Cancels the timer `key`, unless it is firing right now (its handler must then find nothing to do). */
+  cancel(manager: EntityManager, key: string): Promise<void> {
+    return this.cancelWhere(manager, 'key = $1', key);
+  }
+
+  /** Cancels every timer whose key starts with `keyPrefix`, except those firing right now. */
+  cancelPrefix(manager: EntityManager, keyPrefix: string): Promise<void> {
+    return this.cancelWhere(manager, 'starts_with(key, $1)', keyPrefix);
+  }
+
+  // SKIP LOCKED: the poller holds a firing timer's row while its handler waits for the caller's own locks; waiting
+  // for that row here would deadlock the two transactions
+  private async cancelWhere(manager: EntityManager, condition: string, value: string): Promise<void> {
+    const schema = quoteSchema(schemaOf(manager));
+    await manager.query(`DELETE FROM ${schema}.timers WHERE key IN (SELECT key FROM ${schema}.timers WHERE ${condition} FOR UPDATE SKIP LOCKED)`, [value]);
   }
 
   /** Timers of a key prefix, soonest first (REST views, tests). */

@@ -93,4 +93,13 @@ describe('durable timers (real Postgres)', () => {
     await service.dataSource.query(`UPDATE commit.timers SET due_at = now() WHERE key = 'boom'`);
     await eventually(async () => ((await fired('boom')).length > 0 ? true : undefined), 'failed timer fired on retry');
   });
+
+  it('cancels one timer or every timer of a key prefix', async () => {
+    for (const key of ['gate:a:1', 'gate:a:2', 'gate:b:1']) await schedule(key, 'tick', 60_000);
+    const timers = service.app.get(Timers);
+    await service.dataSource.transaction((manager) => timers.cancelPrefix(manager, 'gate:a:'));
+    expect((await timers.list(service.dataSource, 'gate:')).map((t) => t.key)).toEqual(['gate:b:1']);
+    await service.dataSource.transaction((manager) => timers.cancel(manager, 'gate:b:1'));
+    expect(await timers.list(service.dataSource, 'gate:')).toEqual([]);
+  });
 });

@@ -49,9 +49,7 @@ export class PromotionEngine {
       const payload: PromotionTimerPayload = { stream, promoteId: attempt.command.id };
       await this.timers.schedule(manager, { key: timer.key, kind: timer.kind, dueAt: timer.dueAt, payload });
     }
-    if (decision.cancelTimers) {
-      for (const timer of await this.timers.list(manager, timerPrefix(attempt.command.id))) await this.timers.cancel(manager, timer.key);
-    }
+    if (decision.cancelTimers) await this.timers.cancelPrefix(manager, timerPrefix(attempt.command.id));
     if (events.length === 0) return [];
     await this.repository.updateIndex(manager, stream, attempt.command.id, attempt.status);
     return [{ stream, events, expectedVersion: state.version }];

@@ -139,9 +139,9 @@ export class ReleaseFlow {
 }
 
 function envelopeOf(event: ReleaseEvent, scope: ReleaseScope): Envelope {
-  // ReleasePlanned continues the build's trace, so the build's lineage shows its release
-  const trace = event.type === 'ReleasePlanned' ? { traceId: scope.traceId } : {};
-  return createEnvelope(event.type as MessageType, event.payload as never, { source: SOURCE, tenantId: scope.tenantId, projectId: scope.projectId, ...trace });
+  // every event of the release continues its trace (the build's, when planned from a known build), whoever
+  // caused it: an approval over REST is one more step of the story, linked to its request by causationId
+  return createEnvelope(event.type as MessageType, event.payload as never, { source: SOURCE, tenantId: scope.tenantId, projectId: scope.projectId, traceId: scope.traceId });
 }
 
 function sentOf(recorded: RecordedEvent): SentCommand {
