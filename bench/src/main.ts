@@ -11,12 +11,21 @@ import { transportNoopBench } from './transport-noop.bench';
 import { transportInboxBench } from './transport-inbox.bench';
 import { rawPostgresBench } from './raw-postgres.bench';
 import { plainGitCommitBench, serviceCommitBench } from './source-control-commit.bench';
+import { rawEventStoreBench, releaseServiceBench, type ReleasePolicyVariant } from './release.bench';
 import { round, type ScenarioResult } from './stats';
 
-// `npm run bench`: the transport scenarios of issue 2 and the commit scenarios of issue 3 in one run, a table, the
-// ratios, and .data/bench-latest.json.
+// `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3 and the release scenarios of
+// issue 4 in one run, a table, the ratios, and .data/bench-latest.json.
+// BENCH_ONLY=r0,r1 npm run bench   runs a subset (names as in the table: a, b, c, c1, d, d1, e1, g1, e20, g20, r0, r1).
 // A benchmark, not a test: a ratio below target is reported, never turned into a failing exit code.
 const TARGET = 0.6;
+// issue 4: at least this many release state transitions per second on 2 cores
+const RELEASE_TRANSITIONS_TARGET = 300;
+
+function releasePolicy(value: string): ReleasePolicyVariant {
+  if (value !== 'approvals' && value !== 'auto') throw new Error(`BENCH_RELEASE_POLICY=${value}: expected approvals or auto`);
+  return value;
+}
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -40,7 +49,17 @@ const config = {
   commits: envInt('BENCH_COMMITS', 400),
   commitWindow: envInt('BENCH_COMMIT_WINDOW', 4),
   commitConcurrency: envInt('BENCH_COMMIT_CONCURRENCY', 16),
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20').split(',').map((s) => s.trim()),
+  // issue 4: releases measured in (r1) after BENCH_RELEASE_WARMUP, BENCH_RELEASE_WINDOW of them in flight, the release
+  // service at BENCH_RELEASE_CONCURRENCY; BENCH_RELEASE_POLICY=approvals (dev auto, stage staff, prod staff+client) or auto;
+  // (r0) BENCH_STORE_N single-event appends at the same concurrency as the window
+  releases: envInt('BENCH_RELEASES', 200),
+  releaseWarmup: envInt('BENCH_RELEASE_WARMUP', 16),
+  releaseWindow: envInt('BENCH_RELEASE_WINDOW', 32),
+  releaseConcurrency: envInt('BENCH_RELEASE_CONCURRENCY', 32),
+  releasePolicy: releasePolicy(process.env.BENCH_RELEASE_POLICY ?? 'approvals'),
+  releaseStepTimeoutMs: envInt('BENCH_RELEASE_STEP_TIMEOUT_MS', 30_000),
+  storeAppends: envInt('BENCH_STORE_N', 3_000),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -66,6 +85,20 @@ async function main(): Promise<void> {
     ['g1', () => plainGitCommitBench('g1', { commits: config.commits, branches: 1 })],
     ['e20', () => serviceCommitBench('e20', { commits: config.commits * 2, branches: 20, window: 1, consumerConcurrency: config.commitConcurrency })],
     ['g20', () => plainGitCommitBench('g20', { commits: config.commits * 2, branches: 20 })],
+    // issue 4: the raw event-store floor first, then releases through the release service (a separate process)
+    ['r0', () => rawEventStoreBench({ appends: config.storeAppends, warmup: config.pgWarmup, concurrency: config.releaseWindow, poolSize: Math.min(50, config.releaseConcurrency + 4) })],
+    [
+      'r1',
+      () =>
+        releaseServiceBench({
+          releases: config.releases,
+          warmup: config.releaseWarmup,
+          window: config.releaseWindow,
+          consumerConcurrency: config.releaseConcurrency,
+          policy: config.releasePolicy,
+          stepTimeoutMs: config.releaseStepTimeoutMs,
+        }),
+    ],
   ];
   const results: ScenarioResult[] = [];
   const errors: Array<{ scenario: string; error: string }> = [];
@@ -92,16 +125,29 @@ async function main(): Promise<void> {
     ratio('c1/d (one transaction per message, for reference)', byName.get('c1'), byName.get('d')),
     ratio('e1/g1 (commits through the bus vs plain git, one branch)', byName.get('e1'), byName.get('g1'), 'none'),
     ratio('e20/g20 (the same on 20 branches in parallel)', byName.get('e20'), byName.get('g20'), 'none'),
+    ratio('r1/r0 (release state transitions/s vs raw event-store appends/s)', byName.get('r1'), byName.get('r0'), 'none'),
+  ];
+  const r1 = byName.get('r1');
+  const targets = [
+    {
+      name: 'r1 transitions/s',
+      value: r1 ? Math.round(r1.rate) : undefined,
+      target: RELEASE_TRANSITIONS_TARGET,
+      verdict: r1 ? (r1.rate >= RELEASE_TRANSITIONS_TARGET ? 'PASS' : 'BELOW') : 'n/a',
+    },
   ];
   printTable(results);
   for (const r of ratios) {
     const target = r.target === 'none' ? '' : `  (target ≥ ${r.target})  ${r.verdict}`;
     console.log(r.value === undefined ? `${r.name}: n/a (scenario missing)` : `${r.name} = ${r.value.toFixed(2)}${target}`);
   }
+  for (const t of targets) {
+    console.log(t.value === undefined ? `${t.name}: n/a (scenario missing)` : `${t.name} = ${t.value}  (target ≥ ${t.target})  ${t.verdict}`);
+  }
 
   const outFile = path.resolve(__dirname, '..', '..', '..', '.data', 'bench-latest.json');
   mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), machine, config, results, ratios, errors }, null, 2) + '\n');
+  writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), machine, config, results, ratios, targets, errors }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), outFile)}`);
   if (errors.length > 0) {
     for (const e of errors) console.error(`\nscenario ${e.scenario} failed:\n${e.error}`);

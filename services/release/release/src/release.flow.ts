@@ -61,6 +61,8 @@ export class ReleaseFlow {
 
   async load(manager: EntityManager, releaseId: string): Promise<LoadedRelease> {
     const row = await this.readModel.find(manager, releaseId, { lock: true });
+    if (row !== undefined) return { releaseId, state: row.state, version: row.version, sent: row.sent, sagaVersion: row.sagaVersion, row };
+    // no row: a release not planned yet (streams empty), or one whose row was lost: fold the streams
     const recorded = await this.store.read(releaseStream(releaseId), { transaction: manager });
     const saga = await this.store.read(sagaStream(releaseId), { transaction: manager });
     const state = recorded.filter((e) => RELEASE_EVENT_TYPES.has(e.type)).reduce((s, e) => evolve(s, { type: e.type, payload: e.data } as ReleaseEvent), initialState);
@@ -107,10 +109,21 @@ export class ReleaseFlow {
     await this.scheduleExpiries(manager, decided);
 
     const pendingFailure = extra.pendingFailure !== undefined ? extra.pendingFailure : (loaded.row?.pendingFailure ?? null);
-    if (decided.length > 0 || sagaCommands.length > 0 || loaded.row === undefined) {
-      await this.readModel.save(manager, { releaseId, tenantId: scope.tenantId, projectId: scope.projectId, status: state.status, state, traceId: scope.traceId, pendingFailure });
-    }
     const envelopes = decided.map((event) => envelopeOf(event, scope));
+    if (decided.length > 0 || sagaCommands.length > 0 || loaded.row === undefined) {
+      await this.readModel.save(manager, {
+        releaseId,
+        tenantId: scope.tenantId,
+        projectId: scope.projectId,
+        status: state.status,
+        state,
+        traceId: scope.traceId,
+        pendingFailure,
+        version: loaded.version + envelopes.length,
+        sent: [...loaded.sent, ...sagaCommands.map(sentCommandOf)],
+        sagaVersion: loaded.sagaVersion + sagaCommands.length,
+      });
+    }
     return {
       appends: [
         { stream: releaseStream(releaseId), events: envelopes, expectedVersion: loaded.version },
@@ -144,8 +157,10 @@ function envelopeOf(event: ReleaseEvent, scope: ReleaseScope): Envelope {
   return createEnvelope(event.type as MessageType, event.payload as never, { source: SOURCE, tenantId: scope.tenantId, projectId: scope.projectId, traceId: scope.traceId });
 }
 
-function sentOf(recorded: RecordedEvent): SentCommand {
-  const data = recorded.data as { environment: string; attempt?: number };
-  const type = recorded.type === 'RollbackDeployment' ? 'RollbackDeployment' : 'PromoteDeployment';
-  return { id: recorded.id, type, correlationId: recorded.metadata.correlationId, environment: data.environment, attempt: data.attempt ?? null };
+const sentOf = (recorded: RecordedEvent): SentCommand => sentCommand(recorded.id, recorded.type, recorded.metadata.correlationId, recorded.data);
+const sentCommandOf = (envelope: Envelope): SentCommand => sentCommand(envelope.id, envelope.type, envelope.correlationId, envelope.payload);
+
+function sentCommand(id: string, type: string, correlationId: string, payload: unknown): SentCommand {
+  const data = payload as { environment: string; attempt?: number };
+  return { id, type: type === 'RollbackDeployment' ? 'RollbackDeployment' : 'PromoteDeployment', correlationId, environment: data.environment, attempt: data.attempt ?? null };
 }

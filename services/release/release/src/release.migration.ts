@@ -34,6 +34,10 @@ export const releaseMigration = defineMigration({
        trace_id text NOT NULL,
        -- the PromotionFailed being rolled back: ReleaseFailed reports its error once DeploymentRolledBack arrives
        pending_failure jsonb,
+       -- the snapshot's versions: release-<id> folded into state, release-saga-<id> listed in saga
+       version integer NOT NULL,
+       saga jsonb NOT NULL,
+       saga_version integer NOT NULL,
        updated_at timestamptz NOT NULL DEFAULT now()
      )`,
     `CREATE INDEX releases_tenant_status ON ${quoteSchema(schema)}.releases (tenant_id, status, release_id)`,

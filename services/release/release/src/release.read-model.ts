@@ -5,6 +5,7 @@ import { quoteSchema, schemaOf } from '@delivery/persistence';
 import type { PageRequest } from '@delivery/service-kit';
 import { sameActor } from './domain/approval-policy';
 import type { ReleaseFailure, ReleaseState } from './domain/release-plan.decider';
+import type { SentCommand } from './domain/release-saga';
 
 export interface ReleaseRow {
   releaseId: string;
@@ -16,6 +17,11 @@ export interface ReleaseRow {
   traceId: string;
   /** the PromotionFailed being rolled back, reported by ReleaseFailed once DeploymentRolledBack arrives */
   pendingFailure: ReleaseFailure | null;
+  /** the version of `release-<id>` that `state` folds */
+  version: number;
+  /** the commands of `release-saga-<id>` and its version */
+  sent: SentCommand[];
+  sagaVersion: number;
 }
 
 export interface AwaitingApproval {
@@ -36,6 +42,9 @@ interface Row {
   state: ReleaseState;
   trace_id: string;
   pending_failure: ReleaseFailure | null;
+  version: number;
+  saga: SentCommand[];
+  saga_version: number;
 }
 
 const rowOf = (row: Row): ReleaseRow => ({
@@ -46,17 +55,35 @@ const rowOf = (row: Row): ReleaseRow => ({
   state: row.state,
   traceId: row.trace_id,
   pendingFailure: row.pending_failure,
+  version: row.version,
+  sent: row.saga,
+  sagaVersion: row.saga_version,
 });
 
 // The releases read model, written in the transaction that appends the release's events (never behind them): it
 // holds the tenant and project for isolation, the status for lists and the folded state for the approvals inbox.
+// Being exact at the versions it names, it is also the snapshot every decision starts from: one locked row read
+// instead of reading and folding both streams (the appends still check those versions).
 @Injectable()
 export class ReleaseReadModel {
   async save(manager: EntityManager, row: ReleaseRow): Promise<void> {
     await manager.query(
-      `INSERT INTO ${quoteSchema(schemaOf(manager))}.releases (release_id, tenant_id, project_id, status, state, trace_id, pending_failure) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (release_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, pending_failure = EXCLUDED.pending_failure, updated_at = now()`,
-      [row.releaseId, row.tenantId, row.projectId, row.status, JSON.stringify(row.state), row.traceId, row.pendingFailure === null ? null : JSON.stringify(row.pendingFailure)],
+      `INSERT INTO ${quoteSchema(schemaOf(manager))}.releases (release_id, tenant_id, project_id, status, state, trace_id, pending_failure, version, saga, saga_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (release_id) DO UPDATE SET status = EXCLUDED.status, state = EXCLUDED.state, pending_failure = EXCLUDED.pending_failure,
+         version = EXCLUDED.version, saga = EXCLUDED.saga, saga_version = EXCLUDED.saga_version, updated_at = now()`,
+      [
+        row.releaseId,
+        row.tenantId,
+        row.projectId,
+        row.status,
+        JSON.stringify(row.state),
+        row.traceId,
+        row.pendingFailure === null ? null : JSON.stringify(row.pendingFailure),
+        row.version,
+        JSON.stringify(row.sent),
+        row.sagaVersion,
+      ],
     );
   }
 

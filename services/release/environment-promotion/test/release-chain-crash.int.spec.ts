@@ -1,0 +1,359 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { Client } from 'pg';
+import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
+import { signTestToken } from '@delivery/auth';
+import { LocalGitProvider } from '@delivery/git-provider';
+import { BusPublisher, createEnvelope } from '@delivery/messaging';
+import { RELEASES_ADMIN, RELEASES_READ } from '@delivery/release-scopes';
+import { listServices, openServiceRegistry } from '@delivery/service-kit';
+import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, waitForEvent, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import { planBody } from '../../release/src/release.testing';
+
+jest.setTimeout(420_000);
+
+const RELEASES = 6;
+const MAX_KILLS = 24;
+const SECRET = 'release-chain-crash-secret-0123456789abcdef';
+const TENANT = 'acme';
+const PROJECT = 'web';
+const GATE: schemas.HealthGate = { kind: 'http-probe', path: '/health', consecutiveSuccesses: 1, intervalSeconds: 1, timeoutSeconds: 600 };
+// dev* environments are auto-approved by the default policy: no human step
+const PATH: Array<PayloadOf<'PlanRelease'>['environments'][number]> = [
+  { name: 'dev1', strategy: { kind: 'rolling' }, healthGates: [GATE] },
+  { name: 'dev2', strategy: { kind: 'canary', steps: [{ weight: 50 }, { weight: 100 }] }, healthGates: [GATE] },
+  { name: 'dev3', strategy: { kind: 'rolling' }, healthGates: [GATE] },
+];
+/** manifest commits a release makes in each environment: one per strategy step */
+const STEPS: Record<string, number> = { dev1: 1, dev2: 2, dev3: 1 };
+
+const VICTIMS = {
+  release: { entry: 'services/release/release/src/main.ts', table: 'release.events' },
+  'environment-promotion': { entry: 'services/release/environment-promotion/src/main.ts', table: 'environment_promotion.events' },
+  'deployment-manifest': { entry: 'services/release/deployment-manifest/src/main.ts', table: 'deployment_manifest.events' },
+} as const;
+type Victim = keyof typeof VICTIMS;
+const VICTIM_NAMES = Object.keys(VICTIMS) as Victim[];
+const STEADY = ['services/source-control/repository/src/main.ts', 'services/source-control/commit/src/main.ts'];
+
+type Rendered = Envelope<PayloadOf<'DeploymentManifestRendered'>, 'DeploymentManifestRendered'>;
+type Promoted = Envelope<PayloadOf<'DeploymentPromoted'>, 'DeploymentPromoted'>;
+
+// The whole release chain as real processes (release, environment-promotion, deployment-manifest, commit and
+// repository) on one database and one bus namespace, with git on disk. The test plays GitOps sync and the runtime.
+// Whenever one of the three release services writes a new event, that service is SIGKILLed and restarted, until
+// every release is deployed (or the kill budget is spent). Afterwards every release is deployed exactly once, the
+// saga sent one PromoteDeployment per environment, and the GitOps repository holds one commit per strategy step.
+describe('the release chain under SIGKILL at every step (real processes, NATS, Postgres, git)', () => {
+  let bus: TestBus;
+  let db: TestDatabase;
+  let pg: Client;
+  let dataDir: string;
+  const children = new Map<string, Child>();
+  const stoppers: Array<() => void> = [];
+
+  beforeAll(async () => {
+    buildOnce();
+    bus = await createTestBus({ ackWaitSeconds: 2, maxDeliver: 30 });
+    db = await createTestDatabase('chaincrash');
+    dataDir = await mkdtemp(join(tmpdir(), 'release-chain-git-'));
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  });
+  afterAll(async () => {
+    for (const stop of stoppers) stop();
+    for (const child of children.values()) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+    await Promise.all([...children.values()].map((c) => c.exited));
+    await pg?.end();
+    await bus?.close();
+    await db?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('every release reaches ReleaseDeployed once, with one PromoteDeployment per environment and one manifest commit per step', async () => {
+    const started = Date.now();
+    const env = {
+      BUS_NAMESPACE: bus.names.namespace,
+      DATABASE_URL: db.url,
+      JWT_SECRET: SECRET,
+      SERVICE_PORT: '0',
+      LOG_LEVEL: 'silent',
+      GIT_DATA_DIR: dataDir,
+      CONSUMER_CONCURRENCY: '8',
+      RETRY_INITIAL_MS: '50',
+      RETRY_MAX_MS: '200',
+      TIMER_POLL_MS: '100',
+    };
+    const publisher = new BusPublisher(bus.js, bus.names);
+    const agent = { source: 'test-agent', tenantId: TENANT, projectId: PROJECT, actor: { kind: 'agent' as const, id: 'agent-7' } };
+    const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => (await pg.query(sql, params)).rows as T[];
+    const count = async (sql: string, params: unknown[] = []) => (await query<{ n: number }>(sql, params).catch(() => [{ n: 0 }]))[0]?.n ?? 0;
+    const start = (entry: string) => children.set(entry, spawnCompiled(entry, env));
+
+    for (const entry of STEADY) start(entry);
+    for (const victim of VICTIM_NAMES) start(VICTIMS[victim].entry);
+
+    // the GitOps repository, provisioned over the bus like any agent would, and known to commit and deployment-manifest
+    const provision = createEnvelope('ProvisionRepository', { name: 'gitops', purpose: 'gitops', initialFiles: [{ path: 'README.md', content: '# GitOps\n' }] }, agent);
+    await publisher.publish(provision);
+    const provisioned = await waitForEvent<Envelope<PayloadOf<'RepositoryProvisioned'>>>(bus, 'source-control', 'RepositoryProvisioned', (e) => e.causationId === provision.id, 90_000);
+    const repositoryId = provisioned.payload.repositoryId;
+    for (const schema of ['commit', 'deployment_manifest']) {
+      await eventually(async () => ((await count(`SELECT count(*)::int AS n FROM ${schema}.repositories WHERE repository_id = $1`, [repositoryId])) > 0 ? true : undefined), `${schema} knows the repository`, 60_000);
+    }
+
+    // the project's GitOps target, over the release service's REST API
+    const registry = await openServiceRegistry(bus.nc, bus.names);
+    const releaseUrl = await eventually(async () => (await listServices(registry)).find((s) => s.name === 'release')?.url, 'the release service registered', 60_000);
+    const admin = await signTestToken({ sub: 'ops-admin', tenant: TENANT, scopes: [RELEASES_ADMIN, RELEASES_READ] }, SECRET);
+    const policyUrl = `${releaseUrl}/projects/${PROJECT}/release-policy`;
+    const current = (await (await fetch(policyUrl, { headers: { authorization: `Bearer ${admin}` } })).json()) as { policy: unknown };
+    const put = await fetch(policyUrl, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ policy: current.policy, gitops: { repositoryId, branch: 'main', pathTemplate: 'envs/{environment}/{application}' } }),
+    });
+    expect(put.status).toBe(200);
+
+    // the build every release ships, known to the release service
+    await publisher.publish(
+      createEnvelope(
+        'BuildCompleted',
+        { buildId: 'chain-build', runId: 'run-1', repositoryId: 'repo-1', branch: 'main', sha: 'a'.repeat(40), pullRequestId: null, status: 'Succeeded', tests: { total: 1, passed: 1, failed: 0, skipped: 0 }, coverage: null, failedTests: [], artifacts: [] },
+        { ...agent, source: 'build-result' },
+      ),
+    );
+    await eventually(async () => ((await count(`SELECT count(*)::int AS n FROM release.builds`)) === 1 ? true : undefined), 'the build known', 60_000);
+
+    // each release ships its own application, so releases in flight never share a GitOps directory or a runtime
+    const ids = Array.from({ length: RELEASES }, (_, i) => `chain-${i}`);
+    const applicationOf = (i: number) => `shop-${i}`;
+    // the canary environment already runs a stable revision of every application (what the canary shifts from)
+    for (const [i] of ids.entries()) await publishSynced(publisher, 'dev2', applicationOf(i), repositoryId, 'e'.repeat(40), [{ slot: 'stable', revision: 'e'.repeat(40), weight: 100 }]);
+    await eventually(async () => ((await count(`SELECT count(*)::int AS n FROM environment_promotion.runtime_reports`)) >= RELEASES ? true : undefined), 'the canary baselines', 30_000);
+
+    const gitops = await playGitOps(bus, publisher, repositoryId);
+    stoppers.push(gitops.stop);
+
+    // two replicas: a 50% canary splits them one and one
+    const base = planBody('chain-build');
+    for (const [i, releaseId] of ids.entries()) {
+      await publisher.publish(createEnvelope('PlanRelease', { ...base, workload: { ...base.workload, replicas: 2 }, application: applicationOf(i), environments: PATH, releaseId }, agent));
+    }
+    await eventually(async () => ((await count(`SELECT count(*)::int AS n FROM release.events WHERE type = 'ReleasePlanned'`)) === RELEASES ? true : undefined), 'every release planned', 60_000);
+
+    // submitted a few at a time, so releases are at different steps when a process dies
+    let submitted = 0;
+    const submitting = (async () => {
+      for (const releaseId of ids) {
+        await publisher.publish(createEnvelope('SubmitRelease', { releaseId }, agent));
+        submitted++;
+        await sleep(4000);
+      }
+    })();
+
+    const terminal = () => count(`SELECT count(DISTINCT stream_id)::int AS n FROM release.events WHERE type IN ('ReleaseDeployed', 'ReleaseFailed')`);
+    const allTerminal = async () => submitted === RELEASES && (await terminal()) === RELEASES;
+    const sizes = async () => {
+      const sql = VICTIM_NAMES.map((v, i) => `(SELECT count(*)::int FROM ${VICTIMS[v].table}) AS n${i}`).join(', ');
+      const row = (await query<Record<string, number>>(`SELECT ${sql}`))[0]!;
+      return Object.fromEntries(VICTIM_NAMES.map((v, i) => [v, row[`n${i}`]!])) as Record<Victim, number>;
+    };
+
+    // SIGKILL at every step: as soon as a service wrote a new event (its step), kill it (the least killed of those
+    // that just stepped) somewhere between the write, the outbox publish and the ack, and restart it
+    const killsOf: Record<Victim, number> = { release: 0, 'environment-promotion': 0, 'deployment-manifest': 0 };
+    let kills = 0;
+    let seen = await sizes();
+    while (kills < MAX_KILLS && Date.now() - started < 90_000 && !(await allTerminal())) {
+      const stepped = await eventually(
+        async () => {
+          const now = await sizes();
+          const moved = VICTIM_NAMES.filter((v) => now[v] > seen[v]);
+          seen = now;
+          if (moved.length > 0) return moved;
+          return (await allTerminal()) ? [] : undefined;
+        },
+        'a step of some release',
+        30_000,
+      );
+      if (stepped.length === 0) break;
+      const victim = [...stepped].sort((a, b) => killsOf[a] - killsOf[b])[0]!;
+      await sleep(Math.random() * 60);
+      const child = children.get(VICTIMS[victim].entry)!;
+      child.process.kill('SIGKILL');
+      await child.exited;
+      killsOf[victim]++;
+      kills++;
+      start(VICTIMS[victim].entry);
+    }
+    const killsDone = Date.now() - started;
+    await submitting;
+    // where each release stands, printed when the test fails
+    const story = async () => {
+      const where = await query(
+        `SELECT 'release' AS svc, stream_id, string_agg(type, ' > ' ORDER BY version) AS types FROM release.events GROUP BY stream_id
+         UNION ALL SELECT 'promotion', stream_id, string_agg(type, ' > ' ORDER BY version) FROM environment_promotion.events GROUP BY stream_id
+         UNION ALL SELECT 'manifest', stream_id, string_agg(type, ' > ' ORDER BY version) FROM deployment_manifest.events GROUP BY stream_id ORDER BY 2`,
+      );
+      console.log(where.map((r) => `${String(r.svc)} ${String(r.stream_id)}: ${String(r.types)}`).join('\n'));
+      const errors = await query(`SELECT stream_id, type, data->'error' AS error FROM deployment_manifest.events WHERE type = 'DeploymentManifestRenderFailed' UNION ALL SELECT stream_id, type, data FROM environment_promotion.events WHERE type = 'PromotionFailed'`);
+      console.log(JSON.stringify(errors, null, 1));
+      const commits = await query(
+        `SELECT type, data->>'idempotencyKey' AS key, data->>'sha' AS sha, data->>'parentSha' AS parent, data->>'duplicate' AS dup, data->'error'->>'message' AS error
+           FROM commit.events WHERE data->>'idempotencyKey' LIKE 'manifest:%' ORDER BY position`,
+      );
+      console.log(commits.map((c) => `${String(c.type)} ${String(c.key)} ${String(c.sha)}<-${String(c.parent)} dup=${String(c.dup)} ${String(c.error)}`).join('\n'));
+      console.log(JSON.stringify(await query(`SELECT render_id, idempotency_key, attempts, state FROM deployment_manifest.manifest_renders WHERE state NOT IN ('rendered', 'failed')`).catch((e: unknown) => String(e))));
+    };
+    await eventually(async () => ((await allTerminal()) ? true : undefined), 'every release terminal', 180_000).catch(async (error: unknown) => {
+      await story();
+      throw error;
+    });
+    if ((await count(`SELECT count(*)::int AS n FROM release.events WHERE type = 'ReleaseDeployed'`)) !== RELEASES) await story();
+    const duration = Date.now() - started;
+    console.log(`release chain crash test: ${RELEASES} releases, ${kills} kills ${JSON.stringify(killsOf)}, ${Math.round(duration / 1000)} s (kill loop ended at ${Math.round(killsDone / 1000)} s)`);
+    expect(kills).toBeGreaterThan(VICTIM_NAMES.length);
+    for (const victim of VICTIM_NAMES) expect(killsOf[victim]).toBeGreaterThan(0);
+
+    // every release deployed, exactly once, and none failed
+    const deployed = await query<{ release: string; n: number }>(`SELECT substring(stream_id FROM 9) AS release, count(*)::int AS n FROM release.events WHERE type = 'ReleaseDeployed' GROUP BY 1 ORDER BY 1`);
+    expect(deployed).toEqual(ids.map((release) => ({ release, n: 1 })).sort((a, b) => a.release.localeCompare(b.release)));
+    const failures = await query(
+      `SELECT type, stream_id FROM release.events WHERE type IN ('ReleaseFailed', 'ReleaseCommandRejected', 'PromotionFailed', 'RollbackDeployment')
+       UNION ALL SELECT type, stream_id FROM environment_promotion.events WHERE type IN ('PromotionFailed', 'DeploymentRolledBack')
+       UNION ALL SELECT type, stream_id FROM deployment_manifest.events WHERE type = 'DeploymentManifestRenderFailed'`,
+    );
+    expect(failures).toEqual([]);
+
+    // the saga: exactly one PromoteDeployment per (release, environment) in its store and on the bus
+    const stored = await query<{ key: string; n: number }>(
+      `SELECT data->>'releaseId' || '/' || (data->>'environment') AS key, count(*)::int AS n FROM release.events WHERE type = 'PromoteDeployment' GROUP BY 1`,
+    );
+    const expectedKeys = ids.flatMap((r) => PATH.map((e) => `${r}/${e.name}`)).sort();
+    expect(stored.filter((r) => r.n !== 1)).toEqual([]);
+    expect(stored.map((r) => r.key).sort()).toEqual(expectedKeys);
+    const onBus = await readAll<Envelope<PayloadOf<'PromoteDeployment'>>>(bus, bus.names.commandStream('release'), `${bus.names.namespace}.*.cmd.environment-promotion.PromoteDeployment`);
+    const busKeys = new Map<string, Set<string>>();
+    for (const command of onBus) {
+      const key = `${command.payload.releaseId}/${command.payload.environment}`;
+      busKeys.set(key, (busKeys.get(key) ?? new Set()).add(command.id));
+    }
+    expect([...busKeys.entries()].filter(([, set]) => set.size !== 1)).toEqual([]);
+    expect([...busKeys.keys()].sort()).toEqual(expectedKeys);
+
+    // environment-promotion: one DeploymentPromoted per (release, environment)
+    const promotedTwice = await query(`SELECT stream_id, count(*)::int AS n FROM environment_promotion.events WHERE type = 'DeploymentPromoted' GROUP BY 1 HAVING count(*) <> 1`);
+    expect(promotedTwice).toEqual([]);
+    expect(await count(`SELECT count(DISTINCT stream_id)::int AS n FROM environment_promotion.events WHERE type = 'DeploymentPromoted'`)).toBe(RELEASES * PATH.length);
+
+    // the GitOps repository: one manifest commit per (release, environment, strategy step), found by their trailers
+    const git = new LocalGitProvider({ dataDir });
+    const log = await git.log({ tenantId: TENANT, projectId: PROJECT, name: 'gitops' }, 'main', { limit: 1000 });
+    const perStep = new Map<string, number>();
+    const perEnvironment = new Map<string, number>();
+    for (const commit of log) {
+      const release = commit.trailers['Release-Id'];
+      if (!release) continue;
+      const where = `${release}/${commit.trailers.Environment}`;
+      const step = `${where}/${commit.trailers['Content-Digest']}`;
+      perStep.set(step, (perStep.get(step) ?? 0) + 1);
+      perEnvironment.set(where, (perEnvironment.get(where) ?? 0) + 1);
+    }
+    expect([...perStep.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(Object.fromEntries([...perEnvironment.entries()].sort())).toEqual(Object.fromEntries(ids.flatMap((r) => PATH.map((e) => [`${r}/${e.name}`, STEPS[e.name]!])).sort()));
+
+    // nothing dead-lettered
+    const dead = await readAll<{ consumer?: string; subject?: string; error?: unknown }>(bus, bus.names.deadLetterStream(), bus.names.deadLetterFilter());
+    expect(dead).toEqual([]);
+    expect(gitops.renders()).toBeGreaterThanOrEqual(ids.length * 4);
+  });
+});
+
+/** GitOps sync's report that the application runs `revision` (its own correlation: not caused by a command) */
+async function publishSynced(publisher: BusPublisher, environment: string, application: string, repositoryId: string, revision: string, weights?: schemas.TrafficWeight[]): Promise<void> {
+  const payload: PayloadOf<'GitOpsSynced'> = { environment, application, repositoryId, revision, releaseId: null, sync: 'Synced', health: 'Healthy', workloads: [], durationMs: 12, ...(weights ? { weights } : {}) };
+  await publisher.publish(createEnvelope('GitOpsSynced', payload, { source: 'gitops-sync', tenantId: TENANT, projectId: PROJECT }));
+}
+
+/**
+ * The test plays GitOps sync and the runtime: every DeploymentManifestRendered is synced (Synced/Healthy, that
+ * revision), and the runtime reports healthy probes and traffic of the newest revision of each application every
+ * 300 ms until its promotion in that environment is done (reports before the promotion saw the sync do not count).
+ */
+async function playGitOps(bus: TestBus, publisher: BusPublisher, repositoryId: string): Promise<{ stop(): void; renders(): number }> {
+  const names = bus.names;
+  const live = new Map<string, { environment: string; application: string; revision: string; releaseId: string }>();
+  const done = new Set<string>();
+  let renders = 0;
+  const renderedConsumer = await bus.js.consumers.get(names.eventStream('release'), { filter_subjects: names.eventFilter('release', 'DeploymentManifestRendered'), deliver_policy: DeliverPolicy.All });
+  const renderedMessages = await renderedConsumer.consume();
+  void (async () => {
+    for await (const msg of renderedMessages) {
+      const event = msg.json<Rendered>();
+      const { environment, application, revision, releaseId } = event.payload;
+      renders++;
+      await publishSynced(publisher, environment, application, repositoryId, revision);
+      live.set(`${releaseId}/${environment}`, { environment, application, revision, releaseId });
+    }
+  })();
+  const promotedConsumer = await bus.js.consumers.get(names.eventStream('release'), { filter_subjects: names.eventFilter('release', 'DeploymentPromoted'), deliver_policy: DeliverPolicy.All });
+  const promotedMessages = await promotedConsumer.consume();
+  void (async () => {
+    for await (const msg of promotedMessages) {
+      const { releaseId, environment } = msg.json<Promoted>().payload;
+      done.add(`${releaseId}/${environment}`);
+    }
+  })();
+  let running = true;
+  void (async () => {
+    while (running) {
+      for (const [key, { environment, application, revision }] of live) {
+        if (done.has(key)) continue;
+        const now = new Date().toISOString();
+        const payload: PayloadOf<'RuntimeHealthReported'> = {
+          environment,
+          application,
+          windowStart: now,
+          windowEnd: now,
+          health: 'Healthy',
+          probes: [{ revision, path: '/health', status: 200, ok: true, latencyMs: 4 }],
+          traffic: [{ revision, weight: 100, requests: 200, errors5xx: 0, p50Ms: 20, p99Ms: 80 }],
+        };
+        await publisher.publish(createEnvelope('RuntimeHealthReported', payload, { source: 'gitops-sync', tenantId: TENANT, projectId: PROJECT })).catch(() => undefined);
+      }
+      await sleep(300);
+    }
+  })();
+  return {
+    stop: () => {
+      running = false;
+      renderedMessages.stop();
+      promotedMessages.stop();
+    },
+    renders: () => renders,
+  };
+}
+
+/** every message of a stream under a filter, read to its end */
+async function readAll<T>(bus: TestBus, stream: string, subject: string): Promise<T[]> {
+  const info = await bus.jsm.streams.info(stream);
+  if (info.state.messages === 0) return [];
+  const consumer = await bus.js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+  const found: T[] = [];
+  const messages = await consumer.consume();
+  const timer = setTimeout(() => messages.stop(), 5000);
+  try {
+    for await (const msg of messages) {
+      found.push(msg.json<T>());
+      if (msg.info.pending === 0) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    messages.stop();
+  }
+  return found;
+}
