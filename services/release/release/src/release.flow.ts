@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor, Envelope, MessageType, PayloadOf } from '@delivery/contracts';
-import type { EventStore, RecordedEvent } from '@delivery/eventstore';
 import { createEnvelope, uuidv7 } from '@delivery/messaging';
-import { EVENT_STORE, Timers, type StreamAppend } from '@delivery/service-kit';
-import { decide, evolve, initialState, RELEASE_EVENT_TYPES, type DecideContexts, type ReleaseCommand, type ReleaseCommandType, type ReleaseEvent, type ReleaseFailure, type ReleaseState } from './domain/release-plan.decider';
+import { Timers, type StreamAppend } from '@delivery/service-kit';
+import { decide, evolve, initialState, type DecideContexts, type ReleaseCommand, type ReleaseCommandType, type ReleaseEvent, type ReleaseFailure, type ReleaseState } from './domain/release-plan.decider';
 import { nextPromotion, promoteDeploymentPayload, type SentCommand } from './domain/release-saga';
 import { ReleasePolicies } from './release.policies';
 import { ReleaseReadModel, type ReleaseRow } from './release.read-model';
@@ -16,7 +15,7 @@ const SERVICE_ACTOR: Actor = { kind: 'service', id: SOURCE };
 export const releaseStream = (releaseId: string) => `release-${releaseId}`;
 export const sagaStream = (releaseId: string) => `release-saga-${releaseId}`;
 
-/** One release as a transaction sees it: the plan's events folded, the commands the saga sent, the read-model row. */
+/** One release as a transaction sees it, from its locked read-model row: the plan folded, the commands the saga sent. */
 export interface LoadedRelease {
   releaseId: string;
   state: ReleaseState;
@@ -53,20 +52,21 @@ export interface Outcome {
 @Injectable()
 export class ReleaseFlow {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly policies: ReleasePolicies,
     private readonly readModel: ReleaseReadModel,
     private readonly timers: Timers,
   ) {}
 
   async load(manager: EntityManager, releaseId: string): Promise<LoadedRelease> {
-    const row = await this.readModel.find(manager, releaseId, { lock: true });
-    if (row !== undefined) return { releaseId, state: row.state, version: row.version, sent: row.sent, sagaVersion: row.sagaVersion, row };
-    // no row: a release not planned yet (streams empty), or one whose row was lost: fold the streams
-    const recorded = await this.store.read(releaseStream(releaseId), { transaction: manager });
-    const saga = await this.store.read(sagaStream(releaseId), { transaction: manager });
-    const state = recorded.filter((e) => RELEASE_EVENT_TYPES.has(e.type)).reduce((s, e) => evolve(s, { type: e.type, payload: e.data } as ReleaseEvent), initialState);
-    return { releaseId, state, version: recorded.at(-1)?.version ?? -1, sent: saga.map(sentOf), sagaVersion: saga.at(-1)?.version ?? -1, row };
+    const locked = await this.readModel.lock(manager, releaseId);
+    if (locked !== undefined) {
+      const { row, policy } = locked;
+      this.policies.remember(manager, row.tenantId, row.projectId, policy);
+      return { releaseId, state: row.state, version: row.version, sent: row.sent, sagaVersion: row.sagaVersion, row };
+    }
+    // no row: a release not planned yet. (Its streams are empty; were they not, the appends at version -1 would
+    // fail rather than decide on a wrong state.)
+    return { releaseId, state: initialState, version: -1, sent: [], sagaVersion: -1, row: undefined };
   }
 
   scopeOf(loaded: LoadedRelease): ReleaseScope {
@@ -157,7 +157,6 @@ function envelopeOf(event: ReleaseEvent, scope: ReleaseScope): Envelope {
   return createEnvelope(event.type as MessageType, event.payload as never, { source: SOURCE, tenantId: scope.tenantId, projectId: scope.projectId, traceId: scope.traceId });
 }
 
-const sentOf = (recorded: RecordedEvent): SentCommand => sentCommand(recorded.id, recorded.type, recorded.metadata.correlationId, recorded.data);
 const sentCommandOf = (envelope: Envelope): SentCommand => sentCommand(envelope.id, envelope.type, envelope.correlationId, envelope.payload);
 
 function sentCommand(id: string, type: string, correlationId: string, payload: unknown): SentCommand {

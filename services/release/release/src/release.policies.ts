@@ -13,17 +13,38 @@ export interface ProjectReleasePolicy {
   stored: boolean;
 }
 
+export type StoredPolicy = { policy: ApprovalPolicy; gitops: GitOpsSettings } | null;
+
 // The approval policy and GitOps target of each tenant/project: data, edited over REST, read in the transaction
-// of every decision so a decision and the policy it applied are consistent.
+// of every decision so a decision and the policy it applied are consistent. Within one transaction it is read
+// once (the release's locked row brings it along, see ReleaseReadModel.find): every round trip counts here.
 @Injectable()
 export class ReleasePolicies {
+  private readonly perTransaction = new WeakMap<EntityManager, Map<string, ProjectReleasePolicy>>();
+
   async of(source: EntityManager | DataSource, tenantId: string, projectId: string): Promise<ProjectReleasePolicy> {
-    const rows: Array<{ policy: ApprovalPolicy; gitops: GitOpsSettings }> = await source.query(
+    const known = this.known(source)?.get(keyOf(tenantId, projectId));
+    if (known !== undefined) return known;
+    const rows: Array<NonNullable<StoredPolicy>> = await source.query(
       `SELECT policy, gitops FROM ${quoteSchema(schemaOf(source))}.release_policies WHERE tenant_id = $1 AND project_id = $2`,
       [tenantId, projectId],
     );
-    const row = rows[0];
-    return row ? { policy: row.policy, gitops: row.gitops, stored: true } : { policy: defaultApprovalPolicy(), gitops: DEFAULT_GITOPS, stored: false };
+    return this.remember(source, tenantId, projectId, rows[0] ?? null);
+  }
+
+  /** Keeps what a query of this transaction read (null: nothing stored, the defaults apply). */
+  remember(source: EntityManager | DataSource, tenantId: string, projectId: string, stored: StoredPolicy): ProjectReleasePolicy {
+    const value = stored ? { policy: stored.policy, gitops: stored.gitops, stored: true } : { policy: defaultApprovalPolicy(), gitops: DEFAULT_GITOPS, stored: false };
+    const known = this.known(source);
+    known?.set(keyOf(tenantId, projectId), value);
+    return value;
+  }
+
+  private known(source: EntityManager | DataSource): Map<string, ProjectReleasePolicy> | undefined {
+    if (!('queryRunner' in source) || !source.queryRunner?.isTransactionActive) return undefined;
+    let known = this.perTransaction.get(source);
+    if (known === undefined) this.perTransaction.set(source, (known = new Map()));
+    return known;
   }
 
   async put(source: EntityManager | DataSource, tenantId: string, projectId: string, body: unknown, actor: Actor): Promise<ProjectReleasePolicy> {
@@ -70,5 +91,6 @@ function parseGitOps(value: unknown): GitOpsSettings {
   return { repositoryId: repositoryId as string | null, branch: branch as string, pathTemplate: pathTemplate as string };
 }
 
+const keyOf = (tenantId: string, projectId: string) => `${tenantId}/${projectId}`;
 const DEFAULT_BRANCH = 'main';
 const DEFAULT_PATH_TEMPLATE = 'environments/{environment}/{application}';

@@ -5,7 +5,9 @@ import { quoteSchema, schemaOf } from '@delivery/persistence';
 import type { PageRequest } from '@delivery/service-kit';
 import { sameActor } from './domain/approval-policy';
 import type { ReleaseFailure, ReleaseState } from './domain/release-plan.decider';
-import type { SentCommand } from './domain/release-saga';
+import type { ApprovalPolicy } from './domain/approval-policy';
+import type { GitOpsSettings, SentCommand } from './domain/release-saga';
+import type { StoredPolicy } from './release.policies';
 
 export interface ReleaseRow {
   releaseId: string;
@@ -87,11 +89,27 @@ export class ReleaseReadModel {
     );
   }
 
-  /** FOR UPDATE inside a transaction: commands and reactions of one release queue behind each other. */
-  async find(source: EntityManager | DataSource, releaseId: string, { lock = false } = {}): Promise<ReleaseRow | undefined> {
-    const rows: Row[] = await source.query(`SELECT * FROM ${quoteSchema(schemaOf(source))}.releases WHERE release_id = $1${lock ? ' FOR UPDATE' : ''}`, [releaseId]);
+  async find(source: EntityManager | DataSource, releaseId: string): Promise<ReleaseRow | undefined> {
+    const rows: Row[] = await source.query(`SELECT * FROM ${quoteSchema(schemaOf(source))}.releases WHERE release_id = $1`, [releaseId]);
     const row = rows[0];
     return row ? rowOf(row) : undefined;
+  }
+
+  /**
+   * The row FOR UPDATE (commands and reactions of one release queue behind each other) and, in the same round
+   * trip, its project's stored policy, which the decision will apply.
+   */
+  async lock(manager: EntityManager, releaseId: string): Promise<{ row: ReleaseRow; policy: StoredPolicy } | undefined> {
+    const schema = quoteSchema(schemaOf(manager));
+    const rows: Array<Row & { policy: ApprovalPolicy | null; gitops: GitOpsSettings | null }> = await manager.query(
+      `SELECT r.*, p.policy, p.gitops FROM ${schema}.releases r
+         LEFT JOIN ${schema}.release_policies p ON p.tenant_id = r.tenant_id AND p.project_id = r.project_id
+        WHERE r.release_id = $1 FOR UPDATE OF r`,
+      [releaseId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { row: rowOf(row), policy: row.policy === null || row.gitops === null ? null : { policy: row.policy, gitops: row.gitops } };
   }
 
   async list(source: DataSource, filter: { tenantId: string; projects: readonly string[] | undefined; status: string | undefined }, page: PageRequest): Promise<ReleaseRow[]> {

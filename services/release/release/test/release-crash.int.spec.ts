@@ -3,6 +3,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { Client } from 'pg';
 import { BusPublisher, createEnvelope } from '@delivery/messaging';
 import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import { evolve, initialState, type ReleaseEvent, type ReleaseState } from '../src/domain/release-plan.decider';
 import { planBody, promoted, type PromoteCommand } from '../src/release.testing';
 
 jest.setTimeout(240_000);
@@ -96,6 +97,15 @@ describe('release service under SIGKILL (real processes, NATS, Postgres)', () =>
     expect(repeated).toEqual([]);
     expect(await count(`SELECT count(*)::int AS n FROM release.events WHERE type = 'PromoteDeployment'`)).toBe(RELEASES * PATH.length);
     expect(await count(`SELECT count(*)::int AS n FROM release.events WHERE type = 'ReleaseCommandRejected'`)).toBe(0);
+
+    // the read-model row that decisions start from is exactly the fold of the release's stream, at its version
+    for (const releaseId of ids) {
+      const { rows: events } = await pg.query(`SELECT type, data, version FROM release.events WHERE stream_id = $1 ORDER BY version`, [`release-${releaseId}`]);
+      const { rows: [row] } = await pg.query(`SELECT state, version, saga_version FROM release.releases WHERE release_id = $1`, [releaseId]);
+      expect(row.state).toEqual(events.reduce((state: ReleaseState, e: { type: string; data: unknown }) => evolve(state, { type: e.type, payload: e.data } as ReleaseEvent), initialState));
+      expect(row.version).toBe(events.length - 1);
+      expect(row.saga_version).toBe(PATH.length - 1);
+    }
   });
 });
 
