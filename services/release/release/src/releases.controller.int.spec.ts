@@ -50,6 +50,22 @@ describe('releases: refusals and policy', () => {
     expect(answer.payload).toMatchObject({ command: 'ApproveRelease', error: { message: expect.stringContaining('agent "agent-7"') } });
   });
 
+  it('a rejected release returns to Planned on revision and can be submitted again; a rejected one cannot be approved', async () => {
+    const releaseId = await submitted(['dev1', 'stage1']);
+    const reviewer = await approver('rita');
+    await post(`/releases/${releaseId}/reject`, reviewer).send({ comment: 'wrong image' }).expect(200);
+    const illegal = await post(`/releases/${releaseId}/approve`, reviewer).send({ environment: 'stage1', role: 'staff' }).expect(409);
+    expect(illegal.body.code).toBe('release.illegal-transition');
+    await post(`/releases/${releaseId}/revise`).send({ reason: 'fixed the image', version: '1.0.1' }).expect(200);
+    await post(`/releases/${releaseId}/submit`).send({}).expect(200);
+    await post(`/releases/${releaseId}/approve`, reviewer).send({ environment: 'stage1', role: 'staff' }).expect(200);
+    const { body } = await get(`/releases/${releaseId}`).expect(200);
+    expect(body.timeline.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['ReleasePlanned', 'ReleaseSubmitted', 'ReleaseRejected', 'ReleaseRevised', 'ReleaseApprovalRecorded', 'ReleaseApproved']),
+    );
+    expect(body.timeline.find((e: { type: string }) => e.type === 'ReleaseRejected').payload).toMatchObject({ comment: 'wrong image', rejectedBy: { id: 'rita' } });
+  });
+
   it('refuses an approval outside the deployment window with 409 naming the next window; the saga waits for the window on a timer', async () => {
     const tomorrow = WEEKDAYS[(new Date().getUTCDay() + 1) % 7]!;
     const windows = [{ days: [tomorrow], start: '00:00', end: '24:00', timeZone: 'UTC' }];
