@@ -29,3 +29,49 @@ export const manifestRendersMigration = defineMigration({
   ],
   down: (schema) => [`DROP TABLE ${quoteSchema(schema)}.manifest_renders`],
 });
+
+// One commit in flight per GitOps branch. Every render of every application commits to the same branch with a
+// compare-and-swap on its head, so renders planned on one head all but one lose and re-plan: quadratic under
+// load. manifest_branches is the lock (taken FOR UPDATE by whoever decides what the branch commits next) and
+// names the key of the commit in flight; a render arriving while it is taken waits as a 'queued' manifest_renders
+// row, not yet planned (no key, files or digest), until the commit in flight is answered.
+export const manifestBranchQueueMigration = defineMigration({
+  name: 'ManifestBranchQueue',
+  timestamp: 1_767_400_000_000,
+  up: (schema) => {
+    const s = quoteSchema(schema);
+    return [
+      `CREATE TABLE ${s}.manifest_branches (
+         repository_id text NOT NULL,
+         branch text NOT NULL,
+         in_flight_key text,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (repository_id, branch)
+       )`,
+      `ALTER TABLE ${s}.manifest_renders ADD COLUMN branch text`,
+      `UPDATE ${s}.manifest_renders SET branch = input->'gitops'->>'branch'`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN branch SET NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN idempotency_key DROP NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN files DROP NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN content_digest DROP NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders DROP CONSTRAINT manifest_renders_state_check`,
+      `ALTER TABLE ${s}.manifest_renders ADD CONSTRAINT manifest_renders_state_check CHECK (state IN ('queued', 'pending', 'rendered', 'failed'))`,
+      // queued renders leave a branch's queue in arrival order
+      `CREATE INDEX manifest_renders_queued ON ${s}.manifest_renders (repository_id, branch, created_at, render_id) WHERE state = 'queued'`,
+    ];
+  },
+  down: (schema) => {
+    const s = quoteSchema(schema);
+    return [
+      `DROP TABLE ${s}.manifest_branches`,
+      `DROP INDEX ${s}.manifest_renders_queued`,
+      `DELETE FROM ${s}.manifest_renders WHERE state = 'queued'`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN idempotency_key SET NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN files SET NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders ALTER COLUMN content_digest SET NOT NULL`,
+      `ALTER TABLE ${s}.manifest_renders DROP CONSTRAINT manifest_renders_state_check`,
+      `ALTER TABLE ${s}.manifest_renders ADD CONSTRAINT manifest_renders_state_check CHECK (state IN ('pending', 'rendered', 'failed'))`,
+      `ALTER TABLE ${s}.manifest_renders DROP COLUMN branch`,
+    ];
+  },
+});

@@ -15,7 +15,7 @@ import { planBody } from '../../release/src/release.testing';
 
 jest.setTimeout(420_000);
 
-const RELEASES = 6;
+const RELEASES = 8;
 const MAX_KILLS = 24;
 const SECRET = 'release-chain-crash-secret-0123456789abcdef';
 const TENANT = 'acme';

@@ -164,6 +164,27 @@ describe('RenderManifest', () => {
     expect(await h.sandbox.git.log(repo.locator, 'main', { limit: 10 })).toHaveLength(2);
   });
 
+  it('commits a crowd of applications rendering into one branch at once, one commit each and no lost swap', async () => {
+    const repo = await h.gitops('gitops-crowd');
+    const apps = Array.from({ length: 12 }, (_, i) => `app${i}`);
+    const inputs = apps.map((app) => renderInput(repo, { application: app, gitops: { path: `apps/${app}/dev1` } }, { name: `${app}-api` }));
+    const commands = await Promise.all(inputs.map((input) => h.fx.send('RenderManifest', input)));
+    const events = await Promise.all(commands.map((command) => renderedFor(h.fx, command.id)));
+    expect(events.map((event) => event.payload.changed)).toEqual(apps.map(() => true));
+
+    // one straight line of 12 commits on the seed, each one render's answer
+    const log = await h.sandbox.git.log(repo.locator, 'main', { limit: 20 });
+    expect(log).toHaveLength(13);
+    expect(new Set(log.slice(0, 12).map((c) => c.sha))).toEqual(new Set(events.map((event) => event.payload.revision)));
+    log.slice(0, 12).forEach((commit, i) => expect(commit.parents).toEqual([log[i + 1]?.sha]));
+    // one CreateCommit per render: the queue planned each on the head the previous one made, none lost and retried
+    for (const input of inputs) expect(await streamTypes(h.manifests, input)).toEqual(['CreateCommit', 'DeploymentManifestRendered']);
+    for (const [i, app] of apps.entries()) expect(JSON.parse((await read(repo, `apps/${app}/dev1/workload.json`)) ?? '{}').releaseId).toBe(inputs[i]?.releaseId);
+    // and the branch is free again
+    const branches = await h.manifests.dataSource.query(`SELECT in_flight_key FROM manifest_branches WHERE repository_id = $1`, [repo.repositoryId]);
+    expect(branches).toEqual([{ in_flight_key: null }]);
+  });
+
   it('completes two releases racing for one environment, the second on top of the first', async () => {
     const repo = await h.gitops('gitops-race');
     const one = renderInput(repo, { releaseId: uuidv7(), version: '1.3.0' });
