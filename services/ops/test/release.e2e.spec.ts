@@ -1,23 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { LocalGitProvider, type RepositoryLocator } from '@delivery/git-provider';
-import { listServices, openServiceRegistry } from '@delivery/service-kit';
-import {
-  buildOnce,
-  ContractClient,
-  createTestBus,
-  createTestDatabase,
-  eventually,
-  newTraceparent,
-  spawnCompiled,
-  type Child,
-  type TestBus,
-  type TestDatabase,
-} from '@delivery/testing';
+import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ, RELEASES_WRITE } from '@delivery/release-scopes';
+import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { createPlatform, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
 
@@ -25,7 +12,7 @@ const SECRET = 'release-e2e-secret-0123456789abcdef';
 const SERVICES = ['source-control/repository', 'source-control/commit', 'release/release', 'release/environment-promotion', 'release/deployment-manifest'];
 const PROJECT = 'shop';
 const GITOPS_REPO = 'shop-gitops';
-const SCOPES = { read: 'devops.releases.read', write: 'devops.releases.write', approve: 'devops.releases.approve', admin: 'devops.releases.admin' };
+const SCOPES = { read: RELEASES_READ, write: RELEASES_WRITE, approve: RELEASES_APPROVE, admin: RELEASES_ADMIN };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // The release context as six real processes (repository, commit, release, environment-promotion,
@@ -34,22 +21,18 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 // plans a release over REST and people approve it. Release 1 goes dev1 → staging1 → prod1; release 2 fails its
 // prod canary on 5xx traffic and is rolled back in Git to release 1's bytes.
 describe('release end to end (real processes, real NATS, Postgres and git)', () => {
+  let platform: PlatformProcesses;
   let bus: TestBus;
-  let db: TestDatabase;
-  let dataDir: string;
   let events: Subscription;
   let gitopsTimer: NodeJS.Timeout | undefined;
   const seen: Json[] = [];
-  const children: Child[] = [];
   const contracts = ContractClient.load();
   let gitops: GitOpsPlayer;
 
   beforeAll(async () => {
-    buildOnce();
-    bus = await createTestBus();
-    db = await createTestDatabase('e2erel');
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-release-git-'));
-    gitops = new GitOpsPlayer(new LocalGitProvider({ dataDir }));
+    platform = await createPlatform('e2erel', SECRET);
+    bus = platform.bus;
+    gitops = new GitOpsPlayer(new LocalGitProvider({ dataDir: platform.dataDir }));
     events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.>`, {
       callback: (_error, msg) => {
         const event = msg.json<Json>();
@@ -64,33 +47,13 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
   afterAll(async () => {
     if (gitopsTimer) clearInterval(gitopsTimer);
     events?.unsubscribe();
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
-    await bus?.close();
-    await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('an agent releases a build through dev, staging and prod with approvals and GitOps; a bad canary rolls back in Git', async () => {
     // --- 1. the processes
-    const env = {
-      BUS_NAMESPACE: bus.names.namespace,
-      DATABASE_URL: db.url,
-      JWT_SECRET: SECRET,
-      SERVICE_PORT: '0',
-      LOG_LEVEL: 'warn',
-      GIT_DATA_DIR: dataDir,
-      RETRY_INITIAL_MS: '100',
-      TIMER_POLL_MS: '100',
-    };
-    children.push(spawnCompiled('services/ops/src/main.ts', env));
-    for (const service of SERVICES) children.push(spawnCompiled(`services/${service}/src/main.ts`, env));
-    const registry = await openServiceRegistry(bus.nc, bus.names);
-    const registered = await eventually(async () => {
-      const found = await listServices(registry);
-      return found.length >= SERVICES.length + 1 ? found : undefined;
-    }, 'six services in the registry', 90_000);
-    const urlOf = (name: string) => registered.find((s) => s.name === name)!.url;
-    const [releaseUrl, commitUrl, opsUrl] = [urlOf('release'), urlOf('commit'), urlOf('ops')];
+    await platform.start(SERVICES, { TIMER_POLL_MS: '100' });
+    const [releaseUrl, commitUrl, opsUrl] = ['release', 'commit', 'ops'].map((name) => platform.urlOf(name)) as [string, string, string];
 
     const token = (sub: string, scopes: string[], actorKind?: 'agent' | 'user') => signTestToken({ sub, tenant: 'acme', scopes, ...(actorKind ? { actorKind } : {}) }, SECRET);
     const planner = await token('release-agent-7', [SCOPES.write, SCOPES.read, SCOPES.approve], 'agent');
@@ -275,8 +238,7 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
     );
 
     clearInterval(gitopsTimer);
-    for (const child of children) child.process.kill('SIGTERM');
-    expect((await Promise.all(children.map((child) => child.exited))).map((e) => e.code)).toEqual(children.map(() => 0));
+    expect(new Set(await platform.stop())).toEqual(new Set([0]));
   });
 });
 

@@ -1,46 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
-import { listServices, openServiceRegistry } from '@delivery/service-kit';
-import {
-  buildOnce,
-  ContractClient,
-  createTestBus,
-  createTestDatabase,
-  eventually,
-  newTraceparent,
-  spawnCompiled,
-  type Child,
-  type TestBus,
-  type TestDatabase,
-} from '@delivery/testing';
+import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { createPlatform, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
 
 const SECRET = 'source-control-e2e-secret-0123456789abcdef';
-const SERVICES = ['repository', 'branch', 'commit', 'pull-request'];
+const SERVICES = ['source-control/repository', 'source-control/branch', 'source-control/commit', 'source-control/pull-request'];
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // The source-control context as five real processes (four services and ops). An agent that knows only
 // contracts/asyncapi.json and contracts/schemas drives it over NATS: provision, branch, commit twice, open a
 // pull request, have it reviewed and checked, merge. Then the lineage of its one traceId tells the whole story.
 describe('source control end to end (real processes, real NATS, Postgres and git)', () => {
+  let platform: PlatformProcesses;
   let bus: TestBus;
-  let db: TestDatabase;
-  let dataDir: string;
   let events: Subscription;
   const seen: Json[] = [];
-  const children: Child[] = [];
   const contracts = ContractClient.load();
 
   beforeAll(async () => {
-    buildOnce();
-    bus = await createTestBus();
-    db = await createTestDatabase('e2esc');
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-git-'));
+    platform = await createPlatform('e2esc', SECRET);
+    bus = platform.bus;
     events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.source-control.>`, {
       callback: (_error, msg) => {
         const event = msg.json<Json>();
@@ -51,22 +33,12 @@ describe('source control end to end (real processes, real NATS, Postgres and git
   });
   afterAll(async () => {
     events?.unsubscribe();
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
-    await bus?.close();
-    await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await platform?.close();
   });
 
   it('an agent takes a change from a new repository to a merged pull request, and lineage shows every step in order', async () => {
-    const env = { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, JWT_SECRET: SECRET, SERVICE_PORT: '0', LOG_LEVEL: 'warn', GIT_DATA_DIR: dataDir, RETRY_INITIAL_MS: '100' };
-    children.push(spawnCompiled('services/ops/src/main.ts', env));
-    for (const service of SERVICES) children.push(spawnCompiled(`services/source-control/${service}/src/main.ts`, env));
-    const registry = await openServiceRegistry(bus.nc, bus.names);
-    const registered = await eventually(async () => {
-      const found = await listServices(registry);
-      return found.length >= SERVICES.length + 1 ? found : undefined;
-    }, 'five services in the registry', 90_000);
-    const ops = registered.find((s) => s.name === 'ops')!.url;
+    await platform.start(SERVICES);
+    const ops = platform.urlOf('ops');
 
     const traceId = randomBytes(16).toString('hex');
     const coder = { kind: 'agent', id: 'coder-7' };
@@ -144,7 +116,6 @@ describe('source control end to end (real processes, real NATS, Postgres and git
       expect(cause).toBeLessThan(story.indexOf(entry));
     }
 
-    for (const child of children) child.process.kill('SIGTERM');
-    expect((await Promise.all(children.map((child) => child.exited))).map((e) => e.code)).toEqual(children.map(() => 0));
+    expect(new Set(await platform.stop())).toEqual(new Set([0]));
   });
 });

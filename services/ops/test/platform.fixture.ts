@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listServices, openServiceRegistry, type ServiceRegistration } from '@delivery/service-kit';
+import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+
+// The platform as real processes for an end-to-end test: its own bus namespace, database and git data directory,
+// ops and the named services run from dist/ as in production, and their URLs from the service registry.
+export interface PlatformProcesses {
+  bus: TestBus;
+  db: TestDatabase;
+  dataDir: string;
+  /** spawns ops and `services` (paths under services/, e.g. 'release/release') and waits until all are registered */
+  start(services: readonly string[], env?: Record<string, string>): Promise<void>;
+  urlOf(name: string): string;
+  /** SIGTERM to every process; resolves with their exit codes once they have drained */
+  stop(): Promise<Array<number | null>>;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(prefix: string, jwtSecret: string): Promise<PlatformProcesses> {
+  buildOnce();
+  const bus = await createTestBus();
+  const db = await createTestDatabase(prefix);
+  const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-git-`));
+  const children: Child[] = [];
+  let registered: ServiceRegistration[] = [];
+  return {
+    bus,
+    db,
+    dataDir,
+    async start(services, extra = {}) {
+      const env = { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, JWT_SECRET: jwtSecret, SERVICE_PORT: '0', LOG_LEVEL: 'warn', GIT_DATA_DIR: dataDir, RETRY_INITIAL_MS: '100', ...extra };
+      children.push(spawnCompiled('services/ops/src/main.ts', env));
+      for (const service of services) children.push(spawnCompiled(`services/${service}/src/main.ts`, env));
+      const registry = await openServiceRegistry(bus.nc, bus.names);
+      registered = await eventually(async () => {
+        const found = await listServices(registry);
+        return found.length >= services.length + 1 ? found : undefined;
+      }, `${services.length + 1} services in the registry`, 90_000);
+    },
+    urlOf(name) {
+      const url = registered.find((s) => s.name === name)?.url;
+      if (url === undefined) throw new Error(`${name} is not registered`);
+      return url;
+    },
+    async stop() {
+      for (const child of children) child.process.kill('SIGTERM');
+      return (await Promise.all(children.map((child) => child.exited))).map((e) => e.code);
+    },
+    async close() {
+      for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
+      await bus.close();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
