@@ -87,8 +87,8 @@ export class CommitOutcomeReactions {
         if ('answer' in outcome) appends.push(outcome.answer);
         else again.push({ render, uniqueTo: outcome.uniqueTo });
       }
-      // this reply ends the commit in flight, so the branch is its to hand on (a reply to another key than the one
-      // in flight can only be to a commit sent before the queue existed: it leaves the branch to that one)
+      // this reply ends the commit in flight, so the branch is its to hand on; a reply to another key than the one
+      // in flight (never expected: only the key in flight has renders waiting) leaves the branch to that one
       const handsOn = inFlight === null || inFlight === idempotencyKey;
       let next = handsOn ? null : inFlight;
       // first a render that must commit again (it waited longest), then the queue in arrival order; a render the
