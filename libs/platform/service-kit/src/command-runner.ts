@@ -72,6 +72,14 @@ export class CommandRunner {
     );
   }
 
+  /** A command from a REST request: its result. Over REST every refusal is thrown (the exception filter maps it to
+   * its status) and a request's envelope is always fresh, never a duplicate. */
+  async runRest<T extends MessageType, R>(command: Envelope<PayloadOf<T>, T>, handler: CommandHandler<T, R>): Promise<R> {
+    const outcome = await this.run(command, REST_ORIGIN, handler);
+    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status} of a REST command`);
+    return outcome.result;
+  }
+
   private async runInTrace<T extends MessageType, R>(
     command: Envelope<PayloadOf<T>, T>,
     origin: CommandOrigin,

@@ -2,10 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { assertProject, CurrentPrincipal, ownedOrNotFound, RequireScopes, type Principal } from '@delivery/auth';
-import type { Envelope, PayloadOf } from '@delivery/contracts';
 import type { EventStore } from '@delivery/eventstore';
 import { ValidationError } from '@delivery/messaging';
-import { CommandRunner, EVENT_STORE, pageOf, pageResult, payloadSchemaOf, projectIdOf, REST_ORIGIN, restCommand, type CommandHandler } from '@delivery/service-kit';
+import { CommandRunner, EVENT_STORE, pageOf, pageResult, payloadSchemaOf, projectIdOf, restCommand, type CommandHandler } from '@delivery/service-kit';
 import type { ReleaseBusCommand, ReleaseResult } from './commands/release-command.handler';
 import { ApproveReleaseHandler, PlanReleaseHandler, RejectReleaseHandler, RetryReleaseHandler, ReviseReleaseHandler, SubmitReleaseHandler } from './commands/release.handlers';
 import { releaseStream, SOURCE } from './release.flow';
@@ -41,7 +40,7 @@ export class ReleasesController {
     const { projectId: bodyProject, ...payload } = objectOf(body);
     const projectId = projectIdOf(bodyProject ?? queryProject);
     assertProject(principal, principal.tenantId, projectId, 'project');
-    return this.run(restCommand('PlanRelease', payload, { source: SOURCE, projectId }), this.plan);
+    return this.runner.runRest(restCommand('PlanRelease', payload, { source: SOURCE, projectId }), this.plan);
   }
 
   @Get()
@@ -112,18 +111,13 @@ export class ReleasesController {
 
   private async command<T extends Exclude<ReleaseBusCommand, 'PlanRelease'>>(principal: Principal, id: string, type: T, body: unknown, handler: CommandHandler<T, ReleaseResult>): Promise<ReleaseResult> {
     const row = await this.visible(principal, id);
-    return this.run(restCommand(type, { ...objectOf(body), releaseId: id }, { source: SOURCE, projectId: row.projectId }), handler);
+    return this.runner.runRest(restCommand(type, { ...objectOf(body), releaseId: id }, { source: SOURCE, projectId: row.projectId }), handler);
   }
 
   private async visible(principal: Principal, id: string): Promise<ReleaseRow> {
     return ownedOrNotFound(principal, await this.readModel.find(this.dataSource, id), 'release');
   }
 
-  private async run<T extends ReleaseBusCommand>(command: Envelope<PayloadOf<T>, T>, handler: CommandHandler<T, ReleaseResult>): Promise<ReleaseResult> {
-    const outcome = await this.runner.run(command, REST_ORIGIN, handler);
-    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status}`);
-    return outcome.result;
-  }
 }
 
 const STATUSES = ['planned', 'pending-approval', 'approved', 'rejected', 'promoting', 'deployed', 'failed'];

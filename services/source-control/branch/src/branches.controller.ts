@@ -18,7 +18,7 @@ import type { CommandType, PayloadOf, schemas } from '@delivery/contracts';
 import type { GitProvider } from '@delivery/git-provider';
 import { NotFoundError, ValidationError } from '@delivery/messaging';
 import { BRANCH_POLICIES_WRITE, GIT_PROVIDER, locatorOf, REPOSITORIES_READ, REPOSITORIES_WRITE, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
-import { CommandRunner, pageOf, pageResult, payloadSchemaOf, REST_ORIGIN, restCommand, type CommandHandler, type PageRequest } from '@delivery/service-kit';
+import { CommandRunner, pageOf, pageResult, payloadSchemaOf, restCommand, type CommandHandler, type PageRequest } from '@delivery/service-kit';
 import { SOURCE } from './branch.events';
 import { CreateBranchHandler } from './create-branch/create-branch.handler';
 import { DeleteBranchHandler } from './delete-branch/delete-branch.handler';
@@ -145,10 +145,7 @@ export class BranchesController {
 
   // the command takes the repository's project, so the handler finds it exactly as it would a bus command's
   private async run<T extends CommandType, R>(type: T, payload: unknown, repository: RepositoryRecord, handler: CommandHandler<T, R>): Promise<R> {
-    const command = restCommand(type, payload, { source: SOURCE, projectId: repository.projectId });
-    const outcome = await this.runner.run(command, REST_ORIGIN, handler);
-    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status}`);
-    return outcome.result;
+    return this.runner.runRest(restCommand(type, payload, { source: SOURCE, projectId: repository.projectId }), handler);
   }
 
   private async policiesOf(repositoryId: string): Promise<Map<string, { policy: BranchPolicy; version: number }>> {

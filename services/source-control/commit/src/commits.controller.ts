@@ -14,11 +14,10 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@delivery/auth';
-import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { platformErrorOf, type CommitInfo, type GitProvider } from '@delivery/git-provider';
 import { NotFoundError, ValidationError } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, REPOSITORIES_READ, REPOSITORIES_WRITE, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
-import { CommandRunner, pageOf, pageResult, payloadSchemaOf, REST_ORIGIN, restCommand, type CommandHandler } from '@delivery/service-kit';
+import { CommandRunner, pageOf, pageResult, payloadSchemaOf, restCommand, type CommandHandler } from '@delivery/service-kit';
 import type { CommitCreatedPayload } from './commit.writer';
 import { CreateCommitHandler } from './create-commit/create-commit.handler';
 import { RevertCommitHandler } from './revert-commit/revert-commit.handler';
@@ -145,15 +144,9 @@ export class CommitsController {
   ): Promise<CommitCreatedPayload> {
     const repository = await this.visible(request.principal, request.id);
     const payload = payloadOf(request.body, request.id, request.idempotencyKey);
-    const result = await this.run(restCommand(type, payload, { source: 'commit', projectId: repository.projectId }), handler);
+    const result = await this.runner.runRest(restCommand(type, payload, { source: 'commit', projectId: repository.projectId }), handler);
     if (result.duplicate) request.response.status(200);
     return result;
-  }
-
-  private async run<T extends 'CreateCommit' | 'RevertCommit'>(command: Envelope<PayloadOf<T>, T>, handler: CommandHandler<T, CommitCreatedPayload>): Promise<CommitCreatedPayload> {
-    const outcome = await this.runner.run(command, REST_ORIGIN, handler);
-    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status}`);
-    return outcome.result;
   }
 }
 

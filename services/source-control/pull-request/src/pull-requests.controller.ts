@@ -16,7 +16,7 @@ import { CurrentPrincipal, RequireScopes, type Principal } from '@delivery/auth'
 import type { PayloadOf } from '@delivery/contracts';
 import { ValidationError } from '@delivery/messaging';
 import { locatorOf, PULL_REQUESTS_MERGE, PULL_REQUESTS_READ, PULL_REQUESTS_REVIEW, PULL_REQUESTS_WRITE, RepositoryDirectory } from '@delivery/repository-directory';
-import { CommandRunner, pageOf, pageResult, payloadSchemaOf, REST_ORIGIN, restCommand, type CommandHandler, type CommandOutcome } from '@delivery/service-kit';
+import { CommandRunner, pageOf, pageResult, payloadSchemaOf, restCommand, type CommandHandler } from '@delivery/service-kit';
 import { ClosePullRequestHandler } from './close-pull-request/close-pull-request.handler';
 import { CommentOnPullRequestHandler } from './comment-on-pull-request/comment-on-pull-request.handler';
 import { evaluate, type PolicyOutcome } from './domain/merge-policy';
@@ -106,7 +106,7 @@ export class PullRequestsController {
     if (typeof repositoryId !== 'string' || !ENTITY_ID.test(repositoryId)) throw new ValidationError('invalid-body', 'repositoryId must be the id of a repository');
     const repository = await this.directory.visibleTo(principal, repositoryId);
     const command = restCommand('OpenPullRequest', body, { source: SOURCE, projectId: repository.projectId });
-    return this.done(await this.runner.run(command, REST_ORIGIN, this.openHandler));
+    return this.runner.runRest(command, this.openHandler);
   }
 
   @Get()
@@ -227,13 +227,7 @@ export class PullRequestsController {
   private async command<T extends PullRequestCommand, R>(principal: Principal, id: string, type: T, body: unknown, handler: CommandHandler<T, R>): Promise<R> {
     const record = await this.find(principal, id);
     const command = restCommand(type, { ...objectOf(body), pullRequestId: id }, { source: SOURCE, projectId: record.projectId });
-    return this.done(await this.runner.run(command, REST_ORIGIN, handler));
-  }
-
-  private done<R>(outcome: CommandOutcome<R>): R {
-    // over REST a refusal is thrown (and mapped to its status); a fresh envelope is never a duplicate
-    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status}`);
-    return outcome.result;
+    return this.runner.runRest(command, handler);
   }
 }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes, assertProject, type Principal } from '@delivery/auth';
 import { REPOSITORIES_READ, REPOSITORIES_WRITE, RepositoryDirectory, type RepositoryRecord } from '@delivery/repository-directory';
-import { CommandRunner, pageOf, pageResult, payloadSchemaOf, projectIdOf, REST_ORIGIN, restCommand } from '@delivery/service-kit';
+import { CommandRunner, pageOf, pageResult, payloadSchemaOf, projectIdOf, restCommand } from '@delivery/service-kit';
 import { ProvisionRepositoryHandler } from './provision-repository/provision-repository.handler';
 
 const REPOSITORY_SCHEMA = {
@@ -41,9 +41,7 @@ export class RepositoriesController {
     const projectId = projectIdOf(rawProject);
     assertProject(principal, principal.tenantId, projectId, 'project');
     const command = restCommand('ProvisionRepository', payload, { source: 'repository', projectId });
-    const outcome = await this.runner.run(command, REST_ORIGIN, this.provision);
-    if (outcome.status !== 'done') throw new Error(`unexpected outcome ${outcome.status}`);
-    return outcome.result;
+    return this.runner.runRest(command, this.provision);
   }
 
   @Get()
