@@ -25,6 +25,9 @@ export default [
             { sourceTag: 'scope:source-control', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control'] },
             // the release context reads the GitOps repository through source control's directory and provider
             { sourceTag: 'scope:release', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control', 'scope:release'] },
+            // pipelines live in and run from repositories: they read and commit through source control's libs
+            { sourceTag: 'scope:pipelines', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control', 'scope:pipelines'] },
+            { sourceTag: 'scope:packaging', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:packaging'] },
           ],
         },
       ],

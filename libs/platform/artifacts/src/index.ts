@@ -1,0 +1,3 @@
+export * from './artifact-store.port';
+export * from './file-artifact.store';
+export * from './artifact-store.config';
