@@ -1,5 +1,7 @@
-// Makes sure the two local backbones are up: NATS with JetStream on 4222 and PostgreSQL on 5432.
-// Starts the machine's own binaries when nothing listens and they exist; never downloads anything.
+// Makes sure the two local backbones are up: NATS with JetStream on 4222 and PostgreSQL on 5432, and that the
+// Debian packages the platform runs locally are installed (the OCI registry the container-image service pushes to
+// and tests against; skopeo, which the image benchmark compares with). Starts the machine's own binaries when
+// nothing listens and they exist; installs packages only from the machine's own apt sources.
 const net = require('node:net');
 const fs = require('node:fs');
 const { execFileSync, spawn } = require('node:child_process');
@@ -48,7 +50,22 @@ async function ensurePostgres(log) {
   await waitFor(port, 'postgresql');
 }
 
+// binary → Debian package
+const DEBIAN_PACKAGES = { '/usr/bin/docker-registry': 'docker-registry', '/usr/bin/skopeo': 'skopeo' };
+
+function ensureDebianPackages(log) {
+  const missing = Object.entries(DEBIAN_PACKAGES).filter(([bin]) => !fs.existsSync(bin)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) throw new Error(`missing Debian packages ${missing.join(', ')}: run \`sudo sh -c '${command}'\``);
+  log(`installing ${missing.join(', ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
+}
+
 async function ensureInfra(log = (m) => console.log(`[infra] ${m}`)) {
+  ensureDebianPackages(log);
   await ensureNats(log);
   await ensurePostgres(log);
 }

@@ -16,4 +16,12 @@ export const subscriptions: ReadonlyArray<{ service: ServiceName; events: readon
     events: ['DeploymentManifestRendered', 'DeploymentManifestRenderFailed', 'GitOpsSynced', 'GitOpsSyncFailed', 'RuntimeHealthReported', 'CommitCreated', 'CommitFailed'],
   },
   { service: 'deployment-manifest', events: ['RepositoryProvisioned', 'CommitCreated', 'CommitFailed'] },
+  // pipelines (issue 5): the generator commits through the commit service; runs check out known repositories;
+  // build-result ingests finished runs
+  { service: 'pipeline-generator', events: ['RepositoryProvisioned', 'CommitCreated', 'CommitFailed'] },
+  { service: 'pipeline-execution', events: ['RepositoryProvisioned'] },
+  { service: 'build-result', events: ['PipelineRunFinished'] },
+  // packaging (issue 5): nothing is published from a build that did not succeed
+  { service: 'package-publishing', events: ['BuildCompleted'] },
+  { service: 'container-image', events: ['BuildCompleted'] },
 ];
