@@ -1,0 +1,1 @@
+export const ARTIFACT_STORE = Symbol('ARTIFACT_STORE');
