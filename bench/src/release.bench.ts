@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { definitionOf, exampleEnvelope, type Actor, type Envelope, type PayloadOf } from '@delivery/contracts';
-import { eventStoreMigration, PostgresEventStore } from '@delivery/eventstore';
+import { eventStoreMigrations, PostgresEventStore } from '@delivery/eventstore';
 import { BusPublisher, createEnvelope, toNewEvent } from '@delivery/messaging';
 import { createServiceDataSource, platformMigrations, runMigrations } from '@delivery/persistence';
 import { RELEASES_ADMIN } from '@delivery/release-scopes';
@@ -307,11 +307,11 @@ export interface RawEventStoreOptions {
 }
 
 // r0: single-event appends through @delivery/eventstore's Postgres adapter to the release service's schema, migrated
-// as the service kit migrates it (platformMigrations + eventStoreMigration), each append its own transaction
+// as the service kit migrates it (platformMigrations + eventStoreMigrations), each append its own transaction
 // (advisory lock, insert, commit), a fresh stream each (no-stream), `concurrency` in flight.
 export async function rawEventStoreBench(options: RawEventStoreOptions): Promise<ScenarioResult> {
   const database = await createTestDatabase('benchstore');
-  const dataSource = createServiceDataSource({ url: database.url, schema: SCHEMA, migrations: platformMigrations(SCHEMA, eventStoreMigration), poolSize: options.poolSize, applicationName: 'bench-store' });
+  const dataSource = createServiceDataSource({ url: database.url, schema: SCHEMA, migrations: platformMigrations(SCHEMA, ...eventStoreMigrations), poolSize: options.poolSize, applicationName: 'bench-store' });
   let store: PostgresEventStore | undefined;
   try {
     await runMigrations(dataSource);

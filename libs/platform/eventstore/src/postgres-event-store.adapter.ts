@@ -25,8 +25,6 @@ export interface PostgresEventStoreOptions {
   pageSize?: number;
 }
 
-// First key of the append lock ('evst'); the second is hashtext(schema), so each service schema has its own.
-const APPEND_LOCK_NAMESPACE = 0x65767374;
 const UNIQUE_VIOLATION = '23505';
 
 interface EventRow {
@@ -78,7 +76,6 @@ export class PostgresEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly closing = new AbortController();
   private listener: PostgresNotifyListener | undefined;
-  private readonly lockSql: string;
   private readonly appendSql: string;
 
   constructor(
@@ -93,10 +90,8 @@ export class PostgresEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.pageSize = options.pageSize ?? 500;
     assertLimit(this.pageSize, 'pageSize', 1);
-    // The schema passed assertEventStoreSchema, so it is safe as a literal: the lock then needs no parameters
-    // and can share a round trip with BEGIN.
-    this.lockSql = `SELECT pg_advisory_xact_lock(${APPEND_LOCK_NAMESPACE}, hashtext('${this.schema}'))`;
-    this.appendSql = appendStatement(this.table);
+    // the append lock and statement live in the schema's append_events function (appendFunctionDdl)
+    this.appendSql = `SELECT version, position, existing, appended, notified FROM "${this.schema}".append_events($1, $2::uuid[], $3::jsonb, $4, $5, $6)`;
   }
 
   async append(streamId: string, events: NewEvent[], expected: ExpectedVersion, options: AppendOptions = {}): Promise<AppendResult> {
@@ -107,7 +102,6 @@ export class PostgresEventStore implements EventStore {
       const client = (manager.queryRunner as { databaseConnection?: ClientBase } | undefined)?.databaseConnection;
       const query: Query = client ? this.clientQuery(client) : (sql, params) => manager.query(sql, params);
       try {
-        await query(this.lockSql);
         return await this.appendWith(query, streamId, events, expected);
       } catch (error) {
         // The caller's transaction is aborted by the violation; report the conflict with the committed version.
@@ -191,13 +185,13 @@ export class PostgresEventStore implements EventStore {
     await this.listener?.close();
   }
 
-  // Straight on a pool client: three round trips (BEGIN + lock, the append statement, COMMIT) where a TypeORM
-  // transaction takes six; the lock is held for the last two only.
+  // Straight on a pool client: three round trips (BEGIN, the append, COMMIT) where a TypeORM transaction takes
+  // more; the append lock is held for the last two only.
   private async appendInOwnTransaction(streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
     const client = await this.pool().connect();
     let broken: Error | undefined;
     try {
-      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; ${this.lockSql}`);
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await this.appendWith(this.clientQuery(client), streamId, events, expected);
       await client.query('COMMIT');
       return result;
@@ -211,17 +205,17 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  // The append statement runs as a named prepared statement: planning its CTE on every append cost more than
-  // running it (raw appends/s +35 % here). pg prepares it once per connection.
+  // The append call runs as a named prepared statement, prepared once per connection (plpgsql caches the plan
+  // of the statement inside; planning it on every append cost more than running it).
   private clientQuery(client: ClientBase): Query {
     const name = `eventstore_append_${this.schema}`;
     return async (sql, params) => (await client.query(sql === this.appendSql ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
   }
 
   // Positions must grow in commit order, or a relay tailing `position > checkpoint` skips forever an event whose
-  // transaction took a smaller bigserial value but committed later. The caller took the per-schema append lock
-  // (lockSql) right before this; it is released only after the commit is visible, so nextval() runs in commit
-  // order. The lock also serializes the version check, so two appends to one stream cannot both pass it.
+  // transaction took a smaller bigserial value but committed later. append_events takes the per-schema append
+  // lock before it calls nextval(); the lock is released only after the commit is visible, so positions follow
+  // commit order. The lock also serializes the version check, so two appends to one stream cannot both pass it.
   private async appendWith(query: Query, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
     const rows = events.map((event) => ({ id: event.id, type: event.type, data: event.data ?? null, metadata: event.metadata }));
     const mode = expected === -1 ? 'no-stream' : typeof expected === 'number' ? 'exact' : expected;
@@ -321,32 +315,4 @@ function isUniqueViolation(error: unknown): boolean {
 function listenConfig(pool: Pool, schema: string): ClientConfig {
   const options = (pool as unknown as { options: ClientConfig }).options;
   return { ...options, application_name: `${options.application_name ?? schema}:eventstore-listen`.slice(0, 63) };
-}
-
-// One statement reads the stream state and inserts only if the expectation holds and no id is stored yet; when
-// nothing is inserted the caller explains why from the state. `state` is read once (a CTE used twice is
-// materialized). INSERT ... ORDER BY ord: rows reach nextval() in batch order, so positions follow versions.
-function appendStatement(table: string): string {
-  return `WITH state AS (
-      SELECT (SELECT max(version) FROM ${table} WHERE stream_id = $1) AS version,
-             (SELECT position FROM ${table} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1) AS position,
-             (SELECT coalesce(json_agg(json_build_object('id', event_id, 'streamId', stream_id, 'version', version,
-                                                         'position', position::text)), '[]'::json)
-                FROM ${table} WHERE event_id = ANY($2::uuid[])) AS existing
-    ), appended AS (
-      INSERT INTO ${table} (stream_id, version, event_id, type, data, metadata, tenant_id, project_id)
-      SELECT $1, coalesce(s.version, -1) + e.ord::int, (e.value->>'id')::uuid, e.value->>'type', e.value->'data',
-             e.value->'metadata', e.value->'metadata'->>'tenantId', e.value->'metadata'->>'projectId'
-        FROM state s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)
-       WHERE json_array_length(s.existing) = 0
-         AND CASE $4::text WHEN 'any' THEN true
-                           WHEN 'no-stream' THEN s.version IS NULL
-                           WHEN 'stream-exists' THEN s.version IS NOT NULL
-                           ELSE s.version = $5::int END
-       ORDER BY e.ord
-      RETURNING position
-    )
-    SELECT s.version, s.position::text AS position, s.existing, a.position::text AS appended,
-           CASE WHEN a.position IS NOT NULL THEN pg_notify($6, a.position::text)::text END AS notified
-      FROM state s, (SELECT max(position) AS position FROM appended) a`;
 }

@@ -9,7 +9,8 @@ import {
   InvalidEventStoreSchemaError,
   ensureEventStoreSchema,
   eventStoreChannel,
-  eventStoreMigration,
+  eventStoreMigrations,
+  EVENT_STORE_APPEND_MIGRATION_NAME,
 } from './postgres-event-store.migration';
 import { conformanceEvent, describeEventStoreConformance } from './testing/event-store.conformance';
 
@@ -254,15 +255,18 @@ describe('PostgresEventStore: subscriptions', () => {
 
 describe('PostgresEventStore: schema as a migration', () => {
   it('runs from a TypeORM migration list and rolls back', async () => {
-    const migrating = new DataSource({ type: 'postgres', url: db.url, migrations: [eventStoreMigration('svc_migrated')], migrationsTableName: 'svc_migrated_migrations' });
+    const migrations = eventStoreMigrations.map((factory) => factory('svc_migrated'));
+    const migrating = new DataSource({ type: 'postgres', url: db.url, migrations, migrationsTableName: 'svc_migrated_migrations' });
     await migrating.initialize();
     try {
       const applied = await migrating.runMigrations({ transaction: 'all' });
-      expect(applied.map((m) => m.name)).toEqual([EVENT_STORE_MIGRATION_NAME]);
+      expect(applied.map((m) => m.name)).toEqual([EVENT_STORE_MIGRATION_NAME, EVENT_STORE_APPEND_MIGRATION_NAME]);
       const store = new PostgresEventStore(migrating, 'svc_migrated');
       expect((await store.append('m', [conformanceEvent()], -1)).nextExpectedVersion).toBe(0);
       await store.close();
       await ensureEventStoreSchema(migrating, 'svc_migrated'); // idempotent beside the migration
+      await migrating.undoLastMigration();
+      expect(await migrating.query(`SELECT to_regprocedure('svc_migrated.append_events(text, uuid[], jsonb, text, integer, text)') AS f`)).toEqual([{ f: null }]);
       await migrating.undoLastMigration();
       expect(await migrating.query(`SELECT to_regclass('svc_migrated.events') AS t`)).toEqual([{ t: null }]);
     } finally {

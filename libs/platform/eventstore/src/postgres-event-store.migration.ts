@@ -44,6 +44,54 @@ export function eventStoreDdl(schema: string): string[] {
   ];
 }
 
+// First key of the append lock ('evst'); the second is hashtext(schema), so each service schema has its own.
+const APPEND_LOCK_NAMESPACE = 0x65767374;
+
+// The append as one server-side call: take the schema's append lock, then run the append statement with a fresh
+// snapshot (a VOLATILE plpgsql function gets one per statement, so the version check sees what the previous lock
+// holder committed). Before, the lock was its own round trip and a second stream's append took it again; each
+// round trip made while holding it serializes every writer of the schema (BENCHMARKS.md, Releases).
+// Positions grow in commit order: nextval() runs only under the lock, which is held until the commit.
+// INSERT ... ORDER BY ord: rows reach nextval() in batch order, so positions follow versions. `state` is read once
+// (a CTE used twice is materialized); when nothing is inserted the caller explains why from the state.
+export function appendFunctionDdl(schema: string): string[] {
+  const s = `"${assertEventStoreSchema(schema)}"`;
+  const table = `${s}.events`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream text, p_ids uuid[], p_events jsonb, p_mode text, p_expected integer, p_channel text)
+     RETURNS TABLE (version integer, "position" text, existing json, appended text, notified text)
+     LANGUAGE plpgsql VOLATILE AS $fn$
+     #variable_conflict use_column
+     BEGIN
+       PERFORM pg_advisory_xact_lock(${APPEND_LOCK_NAMESPACE}, hashtext('${assertEventStoreSchema(schema)}'));
+       RETURN QUERY
+       WITH state AS (
+         SELECT (SELECT max(e.version) FROM ${table} e WHERE e.stream_id = p_stream) AS version,
+                (SELECT e.position FROM ${table} e WHERE e.stream_id = p_stream ORDER BY e.version DESC LIMIT 1) AS position,
+                (SELECT coalesce(json_agg(json_build_object('id', e.event_id, 'streamId', e.stream_id, 'version', e.version,
+                                                            'position', e.position::text)), '[]'::json)
+                   FROM ${table} e WHERE e.event_id = ANY(p_ids)) AS existing
+       ), inserted AS (
+         INSERT INTO ${table} (stream_id, version, event_id, type, data, metadata, tenant_id, project_id)
+         SELECT p_stream, coalesce(s.version, -1) + e.ord::int, (e.value->>'id')::uuid, e.value->>'type', e.value->'data',
+                e.value->'metadata', e.value->'metadata'->>'tenantId', e.value->'metadata'->>'projectId'
+           FROM state s, jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord)
+          WHERE json_array_length(s.existing) = 0
+            AND CASE p_mode WHEN 'any' THEN true
+                            WHEN 'no-stream' THEN s.version IS NULL
+                            WHEN 'stream-exists' THEN s.version IS NOT NULL
+                            ELSE s.version = p_expected END
+          ORDER BY e.ord
+         RETURNING position
+       )
+       SELECT s.version, s.position::text, s.existing, a.position::text,
+              CASE WHEN a.position IS NOT NULL THEN pg_notify(p_channel, a.position::text)::text END
+         FROM state s, (SELECT max(i.position) AS position FROM inserted i) a;
+     END
+     $fn$`,
+  ];
+}
+
 export function eventStoreDropDdl(schema: string): string[] {
   return [`DROP TABLE IF EXISTS "${assertEventStoreSchema(schema)}".events`];
 }
@@ -69,6 +117,27 @@ export function eventStoreMigration(schema: string): new () => MigrationInterfac
   return migration;
 }
 
+export const EVENT_STORE_APPEND_MIGRATION_NAME = 'EventStoreAppendFunction1767225600001';
+
+/** The append function (appendFunctionDdl), as a second migration so stores created before it get it too. */
+export function eventStoreAppendMigration(schema: string): new () => MigrationInterface {
+  assertEventStoreSchema(schema);
+  const migration = class implements MigrationInterface {
+    readonly name = EVENT_STORE_APPEND_MIGRATION_NAME;
+    async up(queryRunner: QueryRunner): Promise<void> {
+      for (const sql of appendFunctionDdl(schema)) await queryRunner.query(sql);
+    }
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`DROP FUNCTION IF EXISTS "${schema}".append_events(text, uuid[], jsonb, text, integer, text)`);
+    }
+  };
+  Object.defineProperty(migration, 'name', { value: EVENT_STORE_APPEND_MIGRATION_NAME });
+  return migration;
+}
+
+/** Both event-store migrations, in order: `platformMigrations(schema, ...eventStoreMigrations, …)`. */
+export const eventStoreMigrations = [eventStoreMigration, eventStoreAppendMigration] as const;
+
 /** For tests and tools without a migration list: idempotent. */
 export async function ensureEventStoreSchema(dataSource: DataSource, schema: string): Promise<void> {
   const runner = dataSource.createQueryRunner();
@@ -77,7 +146,7 @@ export async function ensureEventStoreSchema(dataSource: DataSource, schema: str
     // Concurrent CREATE ... IF NOT EXISTS can still collide on the catalog: serialize per schema.
     await runner.startTransaction();
     await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`eventstore-ddl:${schema}`]);
-    for (const sql of eventStoreDdl(schema)) await runner.query(sql);
+    for (const sql of [...eventStoreDdl(schema), ...appendFunctionDdl(schema)]) await runner.query(sql);
     await runner.commitTransaction();
   } catch (error) {
     if (runner.isTransactionActive) await runner.rollbackTransaction();

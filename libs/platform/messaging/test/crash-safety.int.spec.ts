@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Envelope } from '@delivery/contracts';
-import { PostgresEventStore, eventStoreMigration } from '@delivery/eventstore';
+import { PostgresEventStore, eventStoreMigrations } from '@delivery/eventstore';
 import { createServiceDataSource, platformMigrations, runMigrations } from '@delivery/persistence';
 import { buildOnce, createTestBus, createTestDatabase, spawnCompiled, type TestBus, type TestDatabase } from '@delivery/testing';
 import { BusPublisher, createEnvelope, relayCheckpointsMigration, toNewEvent } from '../src';
@@ -84,7 +84,7 @@ describe('crash safety (SIGKILL, real processes)', () => {
 
   it('a relay killed mid-batch: after restart every event is published once and in order per stream', async () => {
     const schema = 'relay_crash';
-    const dataSource = createServiceDataSource({ url: db.url, schema, migrations: platformMigrations(schema, eventStoreMigration, relayCheckpointsMigration) });
+    const dataSource = createServiceDataSource({ url: db.url, schema, migrations: platformMigrations(schema, ...eventStoreMigrations, relayCheckpointsMigration) });
     await runMigrations(dataSource);
     const store = new PostgresEventStore(dataSource, schema);
     const STREAMS = 20;

@@ -1,4 +1,4 @@
-import { eventStoreMigration, PostgresEventStore } from '@delivery/eventstore';
+import { eventStoreMigrations, PostgresEventStore } from '@delivery/eventstore';
 import { createServiceDataSource, platformMigrations, runMigrations } from '@delivery/persistence';
 import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from '@delivery/testing';
 import { BusPublisher, createEnvelope, OutboxRelay, PostgresRelayCheckpoints, relayCheckpointsMigration, toNewEvent } from '../src';
@@ -17,7 +17,7 @@ describe('relay lag (real NATS + Postgres)', () => {
 
   it('samples how many appended events are not yet published, down to zero once caught up', async () => {
     const schema = 'lagging';
-    const dataSource = createServiceDataSource({ url: db.url, schema, migrations: platformMigrations(schema, eventStoreMigration, relayCheckpointsMigration) });
+    const dataSource = createServiceDataSource({ url: db.url, schema, migrations: platformMigrations(schema, ...eventStoreMigrations, relayCheckpointsMigration) });
     await runMigrations(dataSource);
     const store = new PostgresEventStore(dataSource, schema);
     for (let i = 0; i < 5; i++) {

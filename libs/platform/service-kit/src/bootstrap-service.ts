@@ -9,7 +9,7 @@ import { DataSource, type EntitySchema } from 'typeorm';
 import type { Logger } from 'pino';
 import { BusNames, type ServiceName } from '@delivery/contracts';
 import { AuthModule, authConfigFromEnv, type AuthConfig } from '@delivery/auth';
-import { EventStoreDbEventStore, PostgresEventStore, eventStoreMigration, type EventStore } from '@delivery/eventstore';
+import { EventStoreDbEventStore, PostgresEventStore, eventStoreMigrations, type EventStore } from '@delivery/eventstore';
 import { BusPublisher, JetStreamServer, OutboxRelay, PostgresRelayCheckpoints, relayCheckpointsMigration, type ConsumerBinding } from '@delivery/messaging';
 import { ObservabilityModule, PinoNestLogger, ReadinessRegistry, createLogger, platformMetrics } from '@delivery/observability';
 import { createServiceDataSource, platformMigrations, runMigrations, type MigrationFactory } from '@delivery/persistence';
@@ -66,7 +66,7 @@ export async function bootstrapService(definition: ServiceDefinition, overrides:
     url: config.DATABASE_URL,
     schema,
     entities: definition.entities ?? [],
-    migrations: platformMigrations(schema, eventStoreMigration, relayCheckpointsMigration, ...(definition.migrations ?? [])),
+    migrations: platformMigrations(schema, ...eventStoreMigrations, relayCheckpointsMigration, ...(definition.migrations ?? [])),
     poolSize: config.DB_POOL_SIZE,
     applicationName: service,
   });
