@@ -8,6 +8,7 @@ const http = require('node:http');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
 const { ensureInfra, listening } = require('./infra');
+const { startLocalRegistries } = require('./local-registries');
 const { resolveDevSecret } = require('./dev-secret');
 
 const root = path.resolve(__dirname, '..');
@@ -320,6 +321,9 @@ async function main() {
   // Applying repairs what it reports as drift (on a first run: everything is "missing"); the summary says it all.
   say(`  ${provisioned.trim().split('\n').pop()}`);
 
+  const registries = await timed('package feed and container registry up', () => startLocalRegistries({ dataDir, log: (m) => say(`  ${m}`) }));
+  Object.assign(env, registries.env);
+
   if (!process.env.JWKS_URL) {
     const { secret, source } = resolveDevSecret({ create: true });
     env.JWT_SECRET = secret;
@@ -353,11 +357,13 @@ async function main() {
     if (firstSignalAt) {
       say(`${signal} again: killing everything now`);
       supervisor.kill();
+      registries.stop();
       process.exit(1);
     }
     firstSignalAt = Date.now();
     say(`${signal}: shutting down (again to kill at once)`);
     void supervisor.stop(graceMs).then(() => {
+      registries.stop();
       fs.rmSync(stateFile, { force: true });
       say('all processes stopped');
       process.exit(0);
