@@ -12,6 +12,7 @@ import { transportInboxBench } from './transport-inbox.bench';
 import { rawPostgresBench } from './raw-postgres.bench';
 import { plainGitCommitBench, serviceCommitBench } from './source-control-commit.bench';
 import { rawEventStoreBench, releaseServiceBench, type ReleasePolicyVariant } from './release.bench';
+import { imageServiceBench, skopeoCopyBench } from './image.bench';
 import { round, type ScenarioResult } from './stats';
 
 // `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3 and the release scenarios of
@@ -59,7 +60,10 @@ const config = {
   releasePolicy: releasePolicy(process.env.BENCH_RELEASE_POLICY ?? 'approvals'),
   releaseStepTimeoutMs: envInt('BENCH_RELEASE_STEP_TIMEOUT_MS', 30_000),
   storeAppends: envInt('BENCH_STORE_N', 3_000),
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1').split(',').map((s) => s.trim()),
+  // issue 5: images pushed one at a time by the container-image service (i1), then as many skopeo copies (i0)
+  images: envInt('BENCH_IMAGES', 20),
+  imageStepTimeoutMs: envInt('BENCH_IMAGE_STEP_TIMEOUT_MS', 60_000),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -99,6 +103,9 @@ async function main(): Promise<void> {
           stepTimeoutMs: config.releaseStepTimeoutMs,
         }),
     ],
+    // issue 5: image build + push through the container-image service, then skopeo copies of the image it pushed
+    ['i1', () => imageServiceBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs, keepRegistry: config.only.includes('i0') })],
+    ['i0', () => skopeoCopyBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs })],
   ];
   const results: ScenarioResult[] = [];
   const errors: Array<{ scenario: string; error: string }> = [];
@@ -126,6 +133,7 @@ async function main(): Promise<void> {
     ratio('e1/g1 (commits through the bus vs plain git, one branch)', byName.get('e1'), byName.get('g1'), 'none'),
     ratio('e20/g20 (the same on 20 branches in parallel)', byName.get('e20'), byName.get('g20'), 'none'),
     ratio('r1/r0 (release state transitions/s vs raw event-store appends/s)', byName.get('r1'), byName.get('r0'), 'none'),
+    ratio('i1/i0 (image build + push through the platform vs skopeo copy of the same image)', byName.get('i1'), byName.get('i0'), 'none'),
   ];
   const r1 = byName.get('r1');
   const targets = [
