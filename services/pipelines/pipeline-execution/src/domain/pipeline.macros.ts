@@ -90,7 +90,7 @@ export function stepEnvironment(base: Readonly<Record<string, string>>, variable
 
 /** Whether a step (or job) with `condition` runs, given whether anything before it failed. */
 export function shouldRun(condition: StepCondition, failedSoFar: boolean): boolean {
-  if (condition === 'always') return true;
+  if (condition === 'always' || condition === 'succeededOrFailed') return true;
   return condition === 'failed' ? failedSoFar : !failedSoFar;
 }
 

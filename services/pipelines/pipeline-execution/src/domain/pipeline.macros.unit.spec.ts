@@ -48,6 +48,7 @@ describe('pipeline macros', () => {
     expect([shouldRun('succeeded', false), shouldRun('succeeded', true)]).toEqual([true, false]);
     expect([shouldRun('failed', false), shouldRun('failed', true)]).toEqual([false, true]);
     expect([shouldRun('always', false), shouldRun('always', true)]).toEqual([true, true]);
+    expect([shouldRun('succeededOrFailed', false), shouldRun('succeededOrFailed', true)]).toEqual([true, true]);
   });
 
   it('slugs step names for log keys', () => {

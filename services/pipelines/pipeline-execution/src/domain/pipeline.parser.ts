@@ -97,13 +97,14 @@ function stepOf(step: Node, at: string, index: number): PlannedStep {
   throw new PipelineDefinitionError('pipeline.unsupported-step', `${label}: "${kind ?? 'empty'}" steps are not supported by the local runner (script, bash, checkout, publish and the tasks of the README are)`, label);
 }
 
-/** `succeeded()` (the default), `always()` or `failed()`; any other expression is refused rather than misread. */
+/** `succeeded()` (the default), `succeededOrFailed()`, `always()` or `failed()`; any other expression is refused rather than misread. */
 export function conditionOf(value: unknown, at: string): StepCondition {
   const text = typeof value === 'string' ? value.replace(/\s+/g, '') : '';
   if (text === 'succeeded()') return 'succeeded';
+  if (text === 'succeededOrFailed()') return 'succeededOrFailed';
   if (text === 'always()') return 'always';
   if (text === 'failed()') return 'failed';
-  return unsupported('pipeline.invalid-definition', `${at}: condition ${JSON.stringify(value)} is not supported (succeeded(), always() or failed())`, at);
+  return unsupported('pipeline.invalid-definition', `${at}: condition ${JSON.stringify(value)} is not supported (succeeded(), succeededOrFailed(), always() or failed())`, at);
 }
 
 export function variablesOf(value: unknown, at: string): Record<string, string> {

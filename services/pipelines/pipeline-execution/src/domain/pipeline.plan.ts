@@ -1,7 +1,8 @@
 // What a run executes: the Azure Pipelines YAML reduced to an ordered list of jobs of local steps. Everything the
 // runner needs is here; nothing in it depends on the machine (macros are expanded later, per run).
 
-export type StepCondition = 'succeeded' | 'always' | 'failed';
+// succeededOrFailed(): runs unless the run was canceled (a cancel stops every later step here, whatever its condition)
+export type StepCondition = 'succeeded' | 'succeededOrFailed' | 'always' | 'failed';
 
 export type TestResultsFormat = 'JUnit' | 'VSTest';
 
