@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '@delivery/testing';
+import type { Envelope, PayloadOf } from '@delivery/contracts';
+import { eventually, waitForMessages } from '@delivery/testing';
 import { PIPELINES_READ, PIPELINES_WRITE } from './pipeline-execution.scopes';
 import { finishedFor, rejectedFor, runOnBus, startPipelineHarness, type PipelineHarness } from './pipeline-execution.testing';
 import { processAlive } from './runner/process-group';
@@ -86,6 +87,26 @@ describe('pipeline-execution: runs on the local runner', () => {
     await get(`/runs/${runId}`, stranger).expect(404);
     await get(`/runs/${runId}/steps/1/log`, stranger).expect(404);
     expect(existsSync(join(h.scratch, 'runs', runId))).toBe(false);
+  });
+
+  it('feeds the checks of a pull request from its run: pending when it starts, the result when it ends', async () => {
+    const repo = await h.repo('shop-pr', BUILD);
+    const pullRequestId = '01890a5d-ac96-7000-8000-000000000042';
+    const started = await runOnBus(h, { repositoryId: repo.repositoryId, branch: 'main', pullRequestId, reason: 'pull-request' });
+    const finished = await finishedFor(h.fx, started.payload.runId);
+    expect(finished.payload).toMatchObject({ result: 'Succeeded', pullRequestId });
+    const names = h.fx.bus.names;
+    const checks = await waitForMessages<Envelope<PayloadOf<'SetPullRequestCheck'>>>(h.fx.bus, {
+      stream: names.commandStream('source-control'),
+      subject: names.commandFilter('pull-request'),
+      predicate: (e) => e.type === 'SetPullRequestCheck' && e.payload.pullRequestId === pullRequestId,
+      count: 2,
+    });
+    expect(checks.map((c) => c.payload)).toEqual([
+      expect.objectContaining({ name: 'pipeline/azure-pipelines.yml', state: 'pending', sourceSha: repo.headSha }),
+      expect.objectContaining({ name: 'pipeline/azure-pipelines.yml', state: 'succeeded', sourceSha: repo.headSha }),
+    ]);
+    expect(checks.every((c) => c.traceId === started.traceId)).toBe(true);
   });
 
   it('fails on a failing step: later steps skipped, an always() step still runs', async () => {

@@ -63,6 +63,24 @@ function stepOutcomeOf(step: StepRecord): PayloadOf<'PipelineRunFinished'>['step
   return { name: step.name.slice(0, 200) || `step ${step.index}`, status, exitCode: step.exitCode, durationMs: Math.max(0, Math.round(step.durationMs)), ...(step.log ? { log: step.log } : {}) };
 }
 
+type RunEvent = Envelope<PayloadOf<'PipelineRunStarted'>, 'PipelineRunStarted'> | Envelope<PayloadOf<'PipelineRunFinished'>, 'PipelineRunFinished'>;
+
+const CHECK_STATES = { Succeeded: 'succeeded', Failed: 'failed', Canceled: 'error' } as const;
+
+/** The check a run of a pull request reports on it: `pipeline/<pipeline path>` (CheckName's alphabet). */
+export const checkNameOf = (pipelinePath: string) => `pipeline/${pipelinePath.replace(/[^A-Za-z0-9 ._/:-]/g, '-')}`.slice(0, 100);
+
+// A pull request's checks are fed from its runs: each event of a run of a pull request is appended with the
+// SetPullRequestCheck it causes (pending when the run starts, its result when it ends), in the same transaction.
+export function withPullRequestCheck(run: PipelineRunRow, event: RunEvent): Envelope[] {
+  if (run.pullRequestId === null) return [event];
+  const started = event.type === 'PipelineRunStarted';
+  const state = started ? 'pending' : CHECK_STATES[event.payload.result];
+  const description = started ? `run ${run.runId} started` : `run ${run.runId} ${event.payload.result.toLowerCase()}${event.payload.error ? `: ${event.payload.error.message}` : ''}`;
+  const check: PayloadOf<'SetPullRequestCheck'> = { pullRequestId: run.pullRequestId, name: checkNameOf(run.pipelinePath), state, sourceSha: run.sha, description: description.slice(0, 1000) };
+  return [event, createEnvelope('SetPullRequestCheck', check, optionsOf(run))];
+}
+
 function optionsOf(run: PipelineRunRow): EnvelopeOptions {
   return { source: SOURCE, tenantId: run.tenantId, projectId: run.projectId, traceId: run.traceId, correlationId: run.correlationId, causationId: run.commandId, actor: { kind: 'service', id: SOURCE } };
 }

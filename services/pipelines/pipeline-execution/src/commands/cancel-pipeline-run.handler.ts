@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IllegalStateError, NotFoundError } from '@delivery/messaging';
 import type { CommandHandler, Decision } from '@delivery/service-kit';
-import { runFinishedOf, runStream, type CancelPipelineRunCommand } from '../pipeline.messages';
+import { runFinishedOf, runStream, withPullRequestCheck, type CancelPipelineRunCommand } from '../pipeline.messages';
 import { RUN_COLUMNS, runOf } from '../runs/pipeline-run.row';
 
 export interface CancelOutcome {
@@ -34,6 +34,6 @@ export class CancelPipelineRunHandler implements CommandHandler<'CancelPipelineR
       [run.runId, reason ?? null],
     );
     const finished = runFinishedOf(run, { result: 'Canceled', steps: [], outputs: null, startedAt: now, finishedAt: now });
-    return { appends: [{ stream: runStream(run.runId), events: [finished] }], result: { runId, status: 'canceled' } };
+    return { appends: [{ stream: runStream(run.runId), events: withPullRequestCheck(run, finished) }], result: { runId, status: 'canceled' } };
   }
 }

@@ -29,14 +29,14 @@ export function parsePipeline(text: string): PipelinePlan {
     const timeout = timeoutOf(root.timeoutInMinutes, 'timeoutInMinutes');
     if (timeout !== undefined) jobs[0]!.timeoutInMinutes = timeout;
   } else if (root.jobs !== undefined) {
-    jobs = listOf(root.jobs, 'jobs').map((job, i) => jobOf(job, `jobs[${i}]`, counter, {}, undefined));
+    jobs = listOf(root.jobs, 'jobs').flatMap((job, i) => (isBuildJob(job) ? [jobOf(job, `jobs[${i}]`, counter, {}, undefined)] : []));
   } else {
     jobs = listOf(root.stages, 'stages').flatMap((value, s) => {
       const stage = objectOf(value, `stages[${s}]`);
       if ('template' in stage) unsupported('pipeline.invalid-definition', `stages[${s}]: stage templates are not supported`, `stages[${s}]`);
       const stageVariables = variablesOf(stage.variables, `stages[${s}].variables`);
       const stageCondition = stage.condition === undefined ? undefined : conditionOf(stage.condition, `stages[${s}].condition`);
-      return listOf(stage.jobs, `stages[${s}].jobs`).map((job, j) => jobOf(job, `stages[${s}].jobs[${j}]`, counter, stageVariables, stageCondition));
+      return listOf(stage.jobs, `stages[${s}].jobs`).flatMap((job, j) => (isBuildJob(job) ? [jobOf(job, `stages[${s}].jobs[${j}]`, counter, stageVariables, stageCondition)] : []));
     });
   }
   if (jobs.every((job) => job.steps.length === 0)) unsupported('pipeline.invalid-definition', 'the pipeline has no steps');
@@ -45,9 +45,14 @@ export function parsePipeline(text: string): PipelinePlan {
   return { variables, jobs };
 }
 
+// Deployment jobs (`deployment: ... environment: ...`) are not run: environments are promoted by the release context,
+// through GitOps, not by the pipeline. The runner runs what builds, tests and packs.
+function isBuildJob(value: unknown): boolean {
+  return !(typeof value === 'object' && value !== null && 'deployment' in value);
+}
+
 function jobOf(value: unknown, at: string, counter: { next: number }, inherited: Record<string, string>, stageCondition: StepCondition | undefined): PlannedJob {
   const job = objectOf(value, at);
-  if ('deployment' in job) unsupported('pipeline.invalid-definition', `${at}: deployment jobs are not supported by the local runner`, at);
   if ('template' in job) unsupported('pipeline.invalid-definition', `${at}: job templates are not supported by the local runner`, at);
   const name = optionalString(job.job, `${at}.job`) ?? `Job${counter.next}`;
   const planned: PlannedJob = {

@@ -38,6 +38,28 @@ steps:
     expect(second).toMatchObject({ index: 2, name: 'set -x', source: 'bash', condition: 'always', continueOnError: true, timeoutInMinutes: 0.5, workingDirectory: 'app' });
   });
 
+  it('leaves deployment jobs to the release context and reads succeededOrFailed()', () => {
+    const plan = parsePipeline(`
+stages:
+  - stage: Build
+    jobs:
+      - job: Build
+        steps:
+          - script: npm test
+          - task: PublishTestResults@2
+            condition: succeededOrFailed()
+            inputs: { testResultsFormat: JUnit, testResultsFiles: reports/junit.xml }
+  - stage: Deploy_dev1
+    dependsOn: Build
+    jobs:
+      - deployment: Deploy
+        environment: dev1
+        strategy: { runOnce: { deploy: { steps: [{ script: echo deployed by the release context }] } } }
+`);
+    expect(plan.jobs.map((job) => job.name)).toEqual(['Build']);
+    expect(plan.jobs[0]!.steps.map((step) => step.condition)).toEqual(['succeeded', 'succeededOrFailed']);
+  });
+
   it('reads list variables, jobs and stages in declared order, dependsOn ignored', () => {
     const plan = parsePipeline(`
 variables:

@@ -5,7 +5,7 @@ import { LocalGitProvider, type GitProvider } from '@delivery/git-provider';
 import { uuidv7 } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
 import { appendAll, EVENT_STORE } from '@delivery/service-kit';
-import { runFinishedOf, runStartedOf, runStream } from '../pipeline.messages';
+import { runFinishedOf, runStartedOf, runStream, withPullRequestCheck } from '../pipeline.messages';
 import { RUNNER_CONFIG, type RunnerConfig } from '../runner.config';
 import { killGroup, processAlive } from '../runner/process-group';
 import { PIPELINE_RUNNER, type PipelineRunner, type RunOutcome, type StepRecord } from '../runner/runner.port';
@@ -92,7 +92,7 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
           [row.run_id, this.config.host, process.pid, this.instance],
         ));
         const run = runOf(updated!);
-        await appendAll(this.store, [{ stream: runStream(run.runId), events: [runStartedOf(run, run.startedAt!)] }], manager);
+        await appendAll(this.store, [{ stream: runStream(run.runId), events: withPullRequestCheck(run, runStartedOf(run, run.startedAt!)) }], manager);
         runs.push(run);
       }
       return runs;
@@ -144,7 +144,7 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // another process already finished it as lost: its answer stands
       if (!rows[0]) return;
       const finished = runFinishedOf(run, { ...outcome, startedAt: new Date(rows[0].started_at), finishedAt: new Date(rows[0].finished_at) });
-      await appendAll(this.store, [{ stream: runStream(run.runId), events: [finished] }], manager);
+      await appendAll(this.store, [{ stream: runStream(run.runId), events: withPullRequestCheck(run, finished) }], manager);
     });
   }
 
@@ -198,7 +198,7 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
         [current.runId, JSON.stringify(error), JSON.stringify(steps)],
       ));
       const finished = runFinishedOf(current, { result: 'Failed', error, steps, outputs: null, startedAt: current.startedAt ?? current.createdAt, finishedAt: new Date(ended!.finished_at) });
-      await appendAll(this.store, [{ stream: runStream(current.runId), events: [finished] }], manager);
+      await appendAll(this.store, [{ stream: runStream(current.runId), events: withPullRequestCheck(current, finished) }], manager);
       this.logger.warn(`run ${current.runId} was left running by a process that is gone: finished as Failed (pipeline.runner-lost)`);
     });
   }
