@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { azurePipelinesConfigFromEnv, type AzurePipelinesConfig } from './runner/azure/azure-pipelines.client';
 
 // The runner's configuration (README), validated at start like the service kit's.
 export interface RunnerConfig {
@@ -16,6 +17,8 @@ export interface RunnerConfig {
   keepWorkspaces: boolean;
   /** this machine's name in pipeline_runs.runner_host */
   host: string;
+  /** Azure Pipelines (RunPipeline.runner 'azure-pipelines'): set only when AZURE_DEVOPS_ORG_URL/PROJECT/TOKEN are */
+  azure?: AzurePipelinesConfig;
 }
 
 export const RUNNER_CONFIG = Symbol('RUNNER_CONFIG');
@@ -31,7 +34,15 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runne
     lostAfterMs: integer(env, 'RUNNER_LOST_AFTER_MS', 60_000, 1000, 86_400_000),
     keepWorkspaces: env.RUNNER_KEEP_WORKSPACES === 'true',
     host: env.RUNNER_HOST || hostname(),
+    ...azureOf(env),
   };
+}
+
+function azureOf(env: NodeJS.ProcessEnv): { azure?: AzurePipelinesConfig } {
+  const azure = azurePipelinesConfigFromEnv(env);
+  if (!azure) return {};
+  const pollMs = integer(env, 'AZURE_PIPELINES_POLL_MS', azure.pollMs, 10, 600_000);
+  return { azure: { ...azure, pollMs, maxPollMs: Math.max(pollMs, integer(env, 'AZURE_PIPELINES_MAX_POLL_MS', azure.maxPollMs, 10, 600_000)) } };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

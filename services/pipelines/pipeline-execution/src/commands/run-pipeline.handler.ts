@@ -29,7 +29,9 @@ export class RunPipelineHandler implements CommandHandler<'RunPipeline', QueuedR
 
   async execute(command: RunPipelineCommand, manager: EntityManager, origin: CommandOrigin): Promise<Decision<QueuedRun>> {
     const input = command.payload;
-    if ((input.runner ?? 'local') !== 'local') throw new ValidationError('pipeline.runner-unavailable', `runner ${input.runner} is not available here (local only)`);
+    const runner = input.runner ?? 'local';
+    if (runner === 'azure-pipelines' && !this.config.azure) throw new ValidationError('pipeline.runner-unavailable', `runner ${runner} is not available here (AZURE_DEVOPS_ORG_URL, AZURE_DEVOPS_PROJECT and AZURE_DEVOPS_TOKEN are not set)`);
+    if (runner !== 'local' && runner !== 'azure-pipelines') throw new ValidationError('pipeline.runner-unavailable', `runner ${String(runner)} is not available here`);
     const repository = await this.directory.require(command, input.repositoryId, origin, manager);
     const locator = locatorOf(repository);
     const pipelinePath = input.pipelinePath ?? DEFAULT_PIPELINE_PATH;
@@ -38,17 +40,13 @@ export class RunPipelineHandler implements CommandHandler<'RunPipeline', QueuedR
       throw platformErrorOf(error);
     });
     if (text === undefined) throw new NotFoundError('pipeline.file-not-found', `${pipelinePath} does not exist at ${sha.slice(0, 12)} (${input.branch})`, { path: pipelinePath });
-    try {
-      parsePipeline(text.toString('utf8'));
-    } catch (error) {
-      if (!(error instanceof PipelineDefinitionError)) throw error;
-      throw new ValidationError(error.code, error.message, error.subject ? { problems: [{ subject: error.subject, message: error.message }] } : undefined);
-    }
+    // Azure Pipelines runs the whole YAML language: the local runner's subset is checked only for local runs
+    if (runner === 'local') this.checkLocalSubset(text.toString('utf8'));
     const runId = uuidv7();
     await manager.query(
       `INSERT INTO pipeline_runs (run_id, tenant_id, project_id, repository_id, branch, sha, pipeline_path, pull_request_id, reason, variables,
          timeout_seconds, runner, command_id, trace_id, correlation_id, actor)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'local', $12, $13, $14, $15)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $12, $13, $14, $15)`,
       [
         runId,
         command.tenantId,
@@ -65,6 +63,7 @@ export class RunPipelineHandler implements CommandHandler<'RunPipeline', QueuedR
         command.traceId,
         command.correlationId,
         JSON.stringify(command.actor),
+        runner,
       ],
     );
     return { appends: [], result: { runId, status: 'queued', sha } };
@@ -72,6 +71,15 @@ export class RunPipelineHandler implements CommandHandler<'RunPipeline', QueuedR
 
   failed(command: RunPipelineCommand, failure: schemas.Failure): StreamAppend {
     return { stream: requestStream(command.id), events: [runRejectedOf(command, failure)] };
+  }
+
+  private checkLocalSubset(text: string): void {
+    try {
+      parsePipeline(text);
+    } catch (error) {
+      if (!(error instanceof PipelineDefinitionError)) throw error;
+      throw new ValidationError(error.code, error.message, error.subject ? { problems: [{ subject: error.subject, message: error.message }] } : undefined);
+    }
   }
 
   /** the given commit (it must exist) or the branch's head */

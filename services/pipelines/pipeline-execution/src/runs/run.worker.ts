@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EventStore } from '@delivery/eventstore';
 import { LocalGitProvider, type GitProvider } from '@delivery/git-provider';
-import { uuidv7 } from '@delivery/messaging';
+import { PlatformError, uuidv7 } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
 import { appendAll, EVENT_STORE } from '@delivery/service-kit';
 import { runFinishedOf, runStartedOf, runStream, withPullRequestCheck } from '../pipeline.messages';
 import { RUNNER_CONFIG, type RunnerConfig } from '../runner.config';
+import { AZURE_PIPELINES_RUNNER } from '../runner/azure/azure-pipelines.runner';
 import { killGroup, processAlive } from '../runner/process-group';
 import { PIPELINE_RUNNER, type PipelineRunner, type RunOutcome, type StepRecord } from '../runner/runner.port';
 import { RUN_COLUMNS, runOf, type PipelineRunRow } from './pipeline-run.row';
@@ -33,6 +34,7 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(GIT_PROVIDER) private readonly git: GitProvider,
     @Inject(RUNNER_CONFIG) private readonly config: RunnerConfig,
     @Inject(PIPELINE_RUNNER) private readonly runner: PipelineRunner,
+    @Inject(AZURE_PIPELINES_RUNNER) private readonly azure: PipelineRunner | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,13 +79,12 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async claim(): Promise<void> {
     const claimed = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`pipeline-runs:${this.config.host}`]);
-      const [{ count }] = (await manager.query(`SELECT count(*)::int AS count FROM pipeline_runs WHERE status = 'running' AND runner_host = $1`, [this.config.host])) as [{ count: number }];
-      const free = this.config.concurrency - count;
-      if (free <= 0) return [];
-      const rows: Array<Record<string, unknown>> = await manager.query(
-        `SELECT ${RUN_COLUMNS} FROM pipeline_runs WHERE status = 'queued' ORDER BY created_at, run_id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [free],
-      );
+      // only local runs take a slot: an Azure run only polls ADO from here
+      const [{ count }] = (await manager.query(`SELECT count(*)::int AS count FROM pipeline_runs WHERE status = 'running' AND runner_host = $1 AND runner = 'local'`, [this.config.host])) as [{ count: number }];
+      const free = Math.max(0, this.config.concurrency - count);
+      const claimable = (runner: string, limit: number): Promise<Array<Record<string, unknown>>> =>
+        manager.query(`SELECT ${RUN_COLUMNS} FROM pipeline_runs WHERE status = 'queued' AND runner = $1 ORDER BY created_at, run_id LIMIT $2 FOR UPDATE SKIP LOCKED`, [runner, limit]);
+      const rows = [...(free > 0 ? await claimable('local', free) : []), ...(this.azure ? await claimable('azure-pipelines', AZURE_CLAIM_BATCH) : [])];
       const runs: PipelineRunRow[] = [];
       for (const row of rows) {
         const [updated] = updatedRows(await manager.query(
@@ -114,7 +115,9 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const repository = await this.directory.find({ tenantId: run.tenantId, projectId: run.projectId }, run.repositoryId);
       if (!repository) throw new Error(`repository ${run.repositoryId} is no longer known`);
       const source = this.git instanceof LocalGitProvider ? this.git.repositoryPath(locatorOf(repository)) : repository.cloneUrl;
-      outcome = await this.runner.execute(
+      const runner = run.runner === 'azure-pipelines' ? this.azure : this.runner;
+      if (!runner) throw new Error(`runner ${run.runner} is not configured in this replica (AZURE_DEVOPS_* unset)`);
+      outcome = await runner.execute(
         {
           runId: run.runId,
           repository: { name: repository.name, source },
@@ -129,7 +132,11 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
       );
     } catch (error) {
       this.logger.error(`run ${run.runId} failed in the runner: ${String(error)}`);
-      outcome = { result: 'Failed', error: { code: 'pipeline.runner-error', message: String(error).slice(0, 4000), retryable: false }, steps: [], outputs: { testResults: [], coverage: [], artifacts: [] } };
+      // a coded runner failure (pipeline.definition-not-found, pipeline.azure-unauthorized …) keeps its code
+      const failure = error instanceof PlatformError
+        ? { code: error.code, message: error.message.slice(0, 4000), retryable: error.disposition === 'retry' }
+        : { code: 'pipeline.runner-error', message: String(error).slice(0, 4000), retryable: false };
+      outcome = { result: 'Failed', error: failure, steps: [], outputs: { testResults: [], coverage: [], artifacts: [] } };
     }
     await this.finish(run, outcome);
   }
@@ -203,6 +210,9 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 }
+
+// Azure runs claimed per cycle per replica (they wait on ADO, not on this machine)
+const AZURE_CLAIM_BATCH = 8;
 
 // TypeORM answers an UPDATE ... RETURNING with [rows, affected]
 function updatedRows<T = Record<string, unknown>>(result: unknown): T[] {
