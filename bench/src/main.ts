@@ -13,6 +13,7 @@ import { rawPostgresBench } from './raw-postgres.bench';
 import { plainGitCommitBench, serviceCommitBench } from './source-control-commit.bench';
 import { rawEventStoreBench, releaseServiceBench, type ReleasePolicyVariant } from './release.bench';
 import { imageServiceBench, skopeoCopyBench } from './image.bench';
+import { pipelineServiceBench } from './pipeline.bench';
 import { round, type ScenarioResult } from './stats';
 
 // `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3 and the release scenarios of
@@ -63,7 +64,12 @@ const config = {
   // issue 5: images pushed one at a time by the container-image service (i1), then as many skopeo copies (i0)
   images: envInt('BENCH_IMAGES', 20),
   imageStepTimeoutMs: envInt('BENCH_IMAGE_STEP_TIMEOUT_MS', 60_000),
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0').split(',').map((s) => s.trim()),
+  // issue 5: pipeline runs one at a time through pipeline-execution and build-result (p1); the runner's queue poll as deployed
+  pipelineRuns: envInt('BENCH_PIPELINE_RUNS', 20),
+  pipelineRunnerConcurrency: envInt('BENCH_PIPELINE_RUNNER_CONCURRENCY', 1),
+  pipelinePollMs: envInt('BENCH_PIPELINE_POLL_MS', 500),
+  pipelineStepTimeoutMs: envInt('BENCH_PIPELINE_STEP_TIMEOUT_MS', 60_000),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0,p1').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -106,6 +112,17 @@ async function main(): Promise<void> {
     // issue 5: image build + push through the container-image service, then skopeo copies of the image it pushed
     ['i1', () => imageServiceBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs, keepRegistry: config.only.includes('i0') })],
     ['i0', () => skopeoCopyBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs })],
+    // issue 5: the platform's overhead around a pipeline run (queue, checkout, bus hops, ingestion) against its steps
+    [
+      'p1',
+      () =>
+        pipelineServiceBench({
+          runs: config.pipelineRuns,
+          runnerConcurrency: config.pipelineRunnerConcurrency,
+          pollMs: config.pipelinePollMs,
+          stepTimeoutMs: config.pipelineStepTimeoutMs,
+        }),
+    ],
   ];
   const results: ScenarioResult[] = [];
   const errors: Array<{ scenario: string; error: string }> = [];
@@ -152,6 +169,8 @@ async function main(): Promise<void> {
   for (const t of targets) {
     console.log(t.value === undefined ? `${t.name}: n/a (scenario missing)` : `${t.name} = ${t.value}  (target ≥ ${t.target})  ${t.verdict}`);
   }
+  const p1 = byName.get('p1');
+  console.log(p1?.latency ? `p1 platform overhead per run (p50) = ${p1.latency.p50Ms} ms vs steps ${p1.details.msP50Steps} ms` : 'p1 platform overhead per run: n/a (scenario missing)');
 
   const outFile = path.resolve(__dirname, '..', '..', '..', '.data', 'bench-latest.json');
   mkdirSync(path.dirname(outFile), { recursive: true });
