@@ -1,4 +1,4 @@
-import type { ClientBase, ClientConfig, Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   DuplicateEventIdError,
@@ -16,7 +16,7 @@ import {
 } from './event-store.port';
 import { assertAppendInput, assertLimit, checkExpectedVersion } from './event-store.validation';
 import { assertEventStoreSchema, eventStoreChannel } from './postgres-event-store.migration';
-import { PostgresNotifyListener } from './postgres-notify.listener';
+import { listenClientConfig, PostgresNotifyListener } from './postgres-notify.listener';
 
 export interface PostgresEventStoreOptions {
   /** subscriptions re-read at least this often even without a notification (ms, default 500) */
@@ -261,7 +261,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private notifyListener(): PostgresNotifyListener {
-    this.listener ??= new PostgresNotifyListener(listenConfig(this.pool(), this.schema), this.channel, this.pollIntervalMs);
+    this.listener ??= new PostgresNotifyListener(listenClientConfig(this.pool(), 'eventstore-listen', this.schema), this.channel, this.pollIntervalMs);
     return this.listener;
   }
 
@@ -311,8 +311,3 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === UNIQUE_VIOLATION || e?.driverError?.code === UNIQUE_VIOLATION;
 }
 
-// The LISTEN connection reuses the pool's own settings (host, credentials, ssl, options), outside the pool.
-function listenConfig(pool: Pool, schema: string): ClientConfig {
-  const options = (pool as unknown as { options: ClientConfig }).options;
-  return { ...options, application_name: `${options.application_name ?? schema}:eventstore-listen`.slice(0, 63) };
-}

@@ -1,4 +1,14 @@
-import { Client, type ClientConfig } from 'pg';
+import { Client, type ClientConfig, type Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** A LISTEN connection's settings: the pool's own (host, credentials, ssl, options), outside the pool, its
+ * application_name suffixed with `:<suffix>` (the pool's name, else `fallback`). */
+export function listenClientConfig(source: Pool | DataSource, suffix: string, fallback = 'listen'): ClientConfig {
+  const pool = 'driver' in source ? (source.driver as unknown as { master?: Pool }).master : source;
+  if (!pool) throw new Error('listenClientConfig needs an initialized DataSource');
+  const options = (pool as unknown as { options: ClientConfig }).options;
+  return { ...options, application_name: `${options.application_name ?? fallback}:${suffix}`.slice(0, 63) };
+}
 
 // One LISTEN connection per store, shared by its subscriptions and open only while one runs. Notifications
 // are only a wake-up hint: subscriptions always re-read the table and poll anyway, so a lost notification or a

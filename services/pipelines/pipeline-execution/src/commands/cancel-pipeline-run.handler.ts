@@ -4,6 +4,7 @@ import { IllegalStateError, NotFoundError } from '@delivery/messaging';
 import type { CommandHandler, Decision } from '@delivery/service-kit';
 import { runFinishedOf, runStream, withPullRequestCheck, type CancelPipelineRunCommand } from '../pipeline.messages';
 import { RUN_COLUMNS, runOf } from '../runs/pipeline-run.row';
+import { wakeRunWorkers } from '../runs/run-queue.notify';
 
 export interface CancelOutcome {
   runId: string;
@@ -26,6 +27,7 @@ export class CancelPipelineRunHandler implements CommandHandler<'CancelPipelineR
     if (run.status === 'finished' || run.status === 'canceled') throw new IllegalStateError('pipeline.run-already-finished', `run ${runId} has already ended (${run.result ?? run.status})`);
     if (run.status === 'running') {
       await manager.query(`UPDATE pipeline_runs SET cancel_requested_at = COALESCE(cancel_requested_at, now()), cancel_reason = $2, updated_at = now() WHERE run_id = $1`, [run.runId, reason ?? null]);
+      await wakeRunWorkers(manager);
       return { appends: [], result: { runId, status: 'canceling' } };
     }
     const now = new Date();

@@ -9,6 +9,7 @@ import { parsePipeline } from '../domain/pipeline.parser';
 import { PipelineDefinitionError } from '../domain/pipeline.plan';
 import { DEFAULT_PIPELINE_PATH, requestStream, runRejectedOf, type RunPipelineCommand } from '../pipeline.messages';
 import { RUNNER_CONFIG, type RunnerConfig } from '../runner.config';
+import { wakeRunWorkers } from '../runs/run-queue.notify';
 
 export interface QueuedRun {
   runId: string;
@@ -66,6 +67,7 @@ export class RunPipelineHandler implements CommandHandler<'RunPipeline', QueuedR
         runner,
       ],
     );
+    await wakeRunWorkers(manager);
     return { appends: [], result: { runId, status: 'queued', sha } };
   }
 

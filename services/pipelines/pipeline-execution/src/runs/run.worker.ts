@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { EventStore } from '@delivery/eventstore';
+import { listenClientConfig, PostgresNotifyListener, type EventStore } from '@delivery/eventstore';
 import { LocalGitProvider, type GitProvider } from '@delivery/git-provider';
 import { PlatformError, uuidv7 } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, RepositoryDirectory } from '@delivery/repository-directory';
@@ -11,6 +11,7 @@ import { AZURE_PIPELINES_RUNNER } from '../runner/azure/azure-pipelines.runner';
 import { killGroup, processAlive } from '../runner/process-group';
 import { PIPELINE_RUNNER, type PipelineRunner, type RunOutcome, type StepRecord } from '../runner/runner.port';
 import { RUN_COLUMNS, runOf, type PipelineRunRow } from './pipeline-run.row';
+import { RUN_QUEUE_CHANNEL } from './run-queue.notify';
 
 // The queue's consumer in every replica: claims queued rows up to RUNNER_CONCURRENCY per machine (an advisory lock
 // per host makes the count exact across replicas of one machine), runs them, and records start and end in the
@@ -21,8 +22,11 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('PipelineRuns');
   private readonly instance = uuidv7();
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private timer?: NodeJS.Timeout;
-  private ticking?: Promise<void>;
+  private readonly stopping = new AbortController();
+  private queue?: PostgresNotifyListener;
+  private looping?: Promise<void>;
+  /** ends the current wait early: a run of this process ended, so a slot is free */
+  private poke?: () => void;
   private stopped = false;
   private lastHeartbeat = 0;
   private lastSweep = 0;
@@ -39,18 +43,16 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.recoverLost();
-    this.timer = setInterval(() => {
-      this.ticking ??= this.cycle()
-        .catch((error: unknown) => this.logger.error(`pipeline worker cycle failed: ${String(error)}`))
-        .finally(() => (this.ticking = undefined));
-    }, this.config.pollMs);
-    this.timer.unref();
+    this.queue = new PostgresNotifyListener(listenClientConfig(this.dataSource, 'pipeline-runs', 'pipeline-execution'), RUN_QUEUE_CHANNEL, this.config.pollMs);
+    this.queue.acquire();
+    this.looping = this.loop();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.ticking;
+    this.stopping.abort();
+    await this.looping;
+    await this.queue?.close();
     // runs in progress stop with their steps' process groups and are recorded as Failed (pipeline.runner-stopped)
     for (const { controller } of this.active.values()) controller.abort('shutdown');
     await Promise.all([...this.active.values()].map(({ done }) => done));
@@ -59,6 +61,20 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** runs in progress in this process (REST reads their live logs) */
   isActive(runId: string): boolean {
     return this.active.has(runId);
+  }
+
+  // A cycle, then a wait for a notification (a run queued or a cancel requested), a run of ours ending, or the
+  // poll interval: the poll still covers a lost notification and the heartbeat and lost-run sweeps.
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const queue = this.queue!;
+      queue.ensureConnected();
+      const seen = queue.generation;
+      await this.cycle().catch((error: unknown) => this.logger.error(`pipeline worker cycle failed: ${String(error)}`));
+      if (this.stopped) return;
+      await Promise.race([queue.wait(seen, this.config.pollMs, this.stopping.signal), new Promise<void>((resolve) => (this.poke = resolve))]);
+      this.poke = undefined;
+    }
   }
 
   private async cycle(): Promise<void> {
@@ -105,7 +121,10 @@ export class RunWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const controller = new AbortController();
     const done = this.execute(run, controller.signal)
       .catch((error: unknown) => this.logger.error(`run ${run.runId} could not be recorded: ${String(error)}`))
-      .finally(() => this.active.delete(run.runId));
+      .finally(() => {
+        this.active.delete(run.runId);
+        this.poke?.();
+      });
     this.active.set(run.runId, { controller, done });
   }
 
