@@ -1,8 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +14,7 @@ import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { BusPublisher, createEnvelope } from '@delivery/messaging';
 import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, LatencyRecorder, nowMs, rate, round, stopwatch, type ScenarioResult } from './stats';
+import { freePort, processCpuSeconds, stop } from './child-process';
 
 // Issue 5: image build + push through the container-image service (i1) against `skopeo copy` of the same image to the
 // same registry in the same run (i0). i1 leaves its registry and the image it pushed for i0; i0 copies that image
@@ -373,34 +373,4 @@ async function startRegistry(): Promise<LocalRegistry> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-// utime + stime of the service process from /proc (Linux; 0 elsewhere), in seconds
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-// SIGTERM (graceful shutdown), SIGKILL if it is still there after 10 s: never a leaked service process.
-async function stop(service: ReturnType<typeof spawnCompiled>): Promise<void> {
-  if (service.process.exitCode !== null || service.process.signalCode !== null) return;
-  service.process.kill('SIGTERM');
-  const timer = setTimeout(() => service.process.kill('SIGKILL'), 10_000);
-  await service.exited;
-  clearTimeout(timer);
 }

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import { BusPublisher, createEnvelope } from '@delivery/messaging';
 import { createGitSandbox, seedRepository } from '@delivery/repository-directory/testing';
 import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, nowMs, percentile, rate, round, stopwatch, type ScenarioResult } from './stats';
+import { freePort, processCpuSeconds, stop } from './child-process';
 
 // Issue 5 (p1): the platform's overhead around a pipeline run. The compiled pipeline-execution and build-result
 // services (one process each, one database, one bus namespace) run a three-step pipeline N times, one run at a time:
@@ -308,34 +308,4 @@ async function median(fn: (i: number) => Promise<unknown>): Promise<number> {
 
 function sorted(values: number[]): Float64Array {
   return Float64Array.from(values).sort();
-}
-
-// utime + stime of a process from /proc (Linux; 0 elsewhere), in seconds
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-// SIGTERM (graceful shutdown), SIGKILL if it is still there after 10 s: never a leaked service process.
-async function stop(service: ReturnType<typeof spawnCompiled>): Promise<void> {
-  if (service.process.exitCode !== null || service.process.signalCode !== null) return;
-  service.process.kill('SIGTERM');
-  const timer = setTimeout(() => service.process.kill('SIGKILL'), 10_000);
-  await service.exited;
-  clearTimeout(timer);
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Client } from 'pg';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
@@ -10,6 +8,7 @@ import { createServiceDataSource, platformMigrations, runMigrations } from '@del
 import { RELEASES_ADMIN } from '@delivery/release-scopes';
 import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, LatencyRecorder, nowMs, rate, round, stopwatch, type ScenarioResult } from './stats';
+import { freePort, processCpuSeconds, stop } from './child-process';
 
 // Issue 4: releases through plan → approve → promote over three environments → deployed.
 // (r1) the real release service (a separate process, as deployed) driven over the bus; the bench plays the agent
@@ -402,34 +401,4 @@ function promoted(promote: PromoteCommand): Envelope<PayloadOf<'DeploymentPromot
       actor: { kind: 'service', id: 'environment-promotion' },
     },
   );
-}
-
-// utime + stime of a child from /proc (Linux; 0 elsewhere), in seconds: the service's own CPU, beside the bench's.
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-// SIGTERM (graceful shutdown), SIGKILL if it is still there after 10 s: never a leaked service process.
-async function stop(service: ReturnType<typeof spawnCompiled>): Promise<void> {
-  if (service.process.exitCode !== null || service.process.signalCode !== null) return;
-  service.process.kill('SIGTERM');
-  const timer = setTimeout(() => service.process.kill('SIGKILL'), 10_000);
-  await service.exited;
-  clearTimeout(timer);
 }
