@@ -28,6 +28,8 @@ export default [
             // pipelines live in and run from repositories: they read and commit through source control's libs
             { sourceTag: 'scope:pipelines', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control', 'scope:pipelines'] },
             { sourceTag: 'scope:packaging', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:packaging'] },
+            // GitOps sync reads the GitOps repository through source control's libs
+            { sourceTag: 'scope:gitops', onlyDependOnLibsWithTags: ['scope:shared', 'scope:platform', 'scope:source-control', 'scope:gitops'] },
           ],
         },
       ],
