@@ -1,1 +1,10 @@
-export {};
+export * from './kubernetes-runtime.adapter';
+export * from './kube-api.client';
+export * from './kube.informer';
+export * from './kube-config.loader';
+export * from './deployment.health';
+export * from './apply.diff';
+export * from './desired.validator';
+export * from './pod.restarts';
+export { ANNOTATIONS, FIELD_MANAGER, LABELS, MANAGED_BY, inventoryName, refOf, renderApplication, replicaSplit, trafficModeOf } from './kube.objects';
+export type { GatewayRef, KubeObject, KubeMetadata, RenderOptions, TrafficMode } from './kube.objects';
