@@ -1,1 +1,9 @@
-export {};
+export * from './routing-table';
+export * from './route-bucket';
+export * from './latency-histogram';
+export * from './traffic-counters';
+export * from './http-router';
+export * from './router-state';
+export * from './router-process';
+export * from './router-command';
+export * from './router-throughput';
