@@ -13,12 +13,14 @@ import { rawPostgresBench } from './raw-postgres.bench';
 import { plainGitCommitBench, serviceCommitBench } from './source-control-commit.bench';
 import { rawEventStoreBench, releaseServiceBench, type ReleasePolicyVariant } from './release.bench';
 import { imageServiceBench, skopeoCopyBench } from './image.bench';
+import { routerDirectBench, routerRoutedBench } from './router.bench';
 import { pipelineServiceBench } from './pipeline.bench';
 import { round, type ScenarioResult } from './stats';
 
-// `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3 and the release scenarios of
-// issue 4 in one run, a table, the ratios, and .data/bench-latest.json.
-// BENCH_ONLY=r0,r1 npm run bench   runs a subset (names as in the table: a, b, c, c1, d, d1, e1, g1, e20, g20, r0, r1).
+// `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3, the release scenarios of issue 4,
+// the pipeline and image scenarios of issue 5 and the router of issue 6 in one run, a table, the ratios, and
+// .data/bench-latest.json.
+// BENCH_ONLY=r0,r1 npm run bench   runs a subset (names as in the table: a, b, c, c1, d, d1, e1, g1, e20, g20, r0, r1, i1, i0, p1, x0, x1).
 // A benchmark, not a test: a ratio below target is reported, never turned into a failing exit code.
 const TARGET = 0.6;
 // issue 4: at least this many release state transitions per second on 2 cores
@@ -69,7 +71,10 @@ const config = {
   pipelineRunnerConcurrency: envInt('BENCH_PIPELINE_RUNNER_CONCURRENCY', 1),
   pipelinePollMs: envInt('BENCH_PIPELINE_POLL_MS', 500),
   pipelineStepTimeoutMs: envInt('BENCH_PIPELINE_STEP_TIMEOUT_MS', 60_000),
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0,p1').split(',').map((s) => s.trim()),
+  // issue 6: GETs per router measurement (BENCH_ROUTER_N) at BENCH_ROUTER_CONCURRENCY keep-alive connections
+  routerRequests: envInt('BENCH_ROUTER_N', 20_000),
+  routerConcurrency: envInt('BENCH_ROUTER_CONCURRENCY', 32),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0,p1,x0,x1').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -112,6 +117,9 @@ async function main(): Promise<void> {
     // issue 5: image build + push through the container-image service, then skopeo copies of the image it pushed
     ['i1', () => imageServiceBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs, keepRegistry: config.only.includes('i0') })],
     ['i0', () => skopeoCopyBench({ images: config.images, stepTimeoutMs: config.imageStepTimeoutMs })],
+    // issue 6: the local runtime's router against the same requests straight to the backend (one measurement)
+    ['x0', () => routerDirectBench({ requests: config.routerRequests, concurrency: config.routerConcurrency })],
+    ['x1', () => routerRoutedBench({ requests: config.routerRequests, concurrency: config.routerConcurrency })],
     // issue 5: the platform's overhead around a pipeline run (queue, checkout, bus hops, ingestion) against its steps
     [
       'p1',
@@ -151,6 +159,7 @@ async function main(): Promise<void> {
     ratio('e20/g20 (the same on 20 branches in parallel)', byName.get('e20'), byName.get('g20'), 'none'),
     ratio('r1/r0 (release state transitions/s vs raw event-store appends/s)', byName.get('r1'), byName.get('r0'), 'none'),
     ratio('i1/i0 (image build + push through the platform vs skopeo copy of the same image)', byName.get('i1'), byName.get('i0'), 'none'),
+    ratio('x1/x0 (requests/s through the router vs straight to the backend)', byName.get('x1'), byName.get('x0'), 0.5),
   ];
   const r1 = byName.get('r1');
   const targets = [
