@@ -16,6 +16,8 @@ export const subscriptions: ReadonlyArray<{ service: ServiceName; events: readon
     events: ['DeploymentManifestRendered', 'DeploymentManifestRenderFailed', 'GitOpsSynced', 'GitOpsSyncFailed', 'RuntimeHealthReported', 'CommitCreated', 'CommitFailed'],
   },
   { service: 'deployment-manifest', events: ['RepositoryProvisioned', 'CommitCreated', 'CommitFailed'] },
+  // gitops (issue 6): sync follows its GitOps repositories and the commits and merges on them
+  { service: 'gitops-sync', events: ['RepositoryProvisioned', 'CommitCreated', 'PullRequestMerged'] },
   // pipelines (issue 5): the generator commits through the commit service; runs check out known repositories;
   // build-result ingests finished runs
   { service: 'pipeline-generator', events: ['RepositoryProvisioned', 'CommitCreated', 'CommitFailed'] },
