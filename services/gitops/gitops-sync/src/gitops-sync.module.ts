@@ -3,7 +3,7 @@ import type { RuntimeAdapter } from '@delivery/gitops-runtime';
 import { SourceControlModule } from '@delivery/repository-directory';
 import { commandConsumer, Timers, timerPoller } from '@delivery/service-kit';
 import { ApplicationsController } from './rest/applications.controller';
-import { runtimeProvider } from './runtime.provider';
+import { runtimeProvider, RuntimeShutdown } from './runtime.provider';
 import { ApplicationReconciler } from './sync/application.reconciler';
 import { RepositorySync } from './sync/repository.sync';
 import { GitOpsTimers } from './triggers/gitops.timers';
@@ -13,7 +13,7 @@ import { SyncGitOpsHandler } from './triggers/sync-gitops.handler';
 import { SYNC_SETTINGS, syncSettingsOf, type SyncSettings } from './triggers/sync.settings';
 
 export interface GitOpsSyncOptions extends Partial<SyncSettings> {
-  /** the runtime to converge onto; default: Kubernetes when KUBECONFIG is set (see runtime.provider) */
+  /** the runtime to converge onto; default: Kubernetes when KUBECONFIG is set, else the local runtime (runtime.provider) */
   runtime?: RuntimeAdapter;
 }
 
@@ -27,6 +27,7 @@ export class GitOpsSyncModule {
       controllers: [commandConsumer('SyncGitOps', SyncGitOpsHandler), GitOpsTriggerReactions, ApplicationsController],
       providers: [
         runtimeProvider(options.runtime),
+        RuntimeShutdown,
         { provide: SYNC_SETTINGS, useValue: syncSettingsOf(options) },
         Timers,
         ApplicationReconciler,

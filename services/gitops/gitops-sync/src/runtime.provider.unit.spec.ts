@@ -15,8 +15,10 @@ describe('runtimeProvider', () => {
     await expect(factory(given)).resolves.toBe(given);
   });
 
-  it('refuses to start without an adapter or a KUBECONFIG', async () => {
+  it('runs the embedded local runtime without an adapter or a KUBECONFIG', async () => {
     delete process.env.KUBECONFIG;
-    await expect(factory()).rejects.toThrow('no runtime adapter configured');
+    const runtime = await factory();
+    expect(runtime.kind).toBe('local');
+    await (runtime as unknown as { close(): Promise<void> }).close();
   });
 });
