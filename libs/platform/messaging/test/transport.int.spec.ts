@@ -2,7 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { bootstrapService, type RunningService } from '@delivery/service-kit';
-import { createTestBus, createTestDatabase, waitForDeadLetters, waitForEvent, type TestBus, type TestDatabase } from '@delivery/testing';
+import { createTestBus, createTestDatabase, eventually, waitForDeadLetters, waitForEvent, type TestBus, type TestDatabase } from '@delivery/testing';
 import { BusPublisher, createEnvelope, DeadLetters, type DeadLetterRecord } from '../src';
 import { probeControl, probeService } from './probe.service';
 
@@ -145,8 +145,11 @@ describe('JetStream transport with a probe service (real NATS + Postgres)', () =
       const after = command('after the bad ones');
       await publisher.publish(after);
       await waitForEvent(bus, 'source-control', 'CommitCreated', (e: Envelope) => e.causationId === after.id);
-      const info = await bus.jsm.consumers.info(bus.names.commandStream('source-control'), 'commit-commands');
-      expect(info.num_ack_pending).toBe(0);
+      // the ack follows the commit, and the relay may publish the event before the ack reaches the server
+      const info = await eventually(async () => {
+        const current = await bus.jsm.consumers.info(bus.names.commandStream('source-control'), 'commit-commands');
+        return current.num_ack_pending === 0 ? current : undefined;
+      }, 'the last message acked', 10_000);
       expect(info.num_pending).toBe(0);
       const letters = await deadLetters.list({ service: 'commit' });
       expect(letters.map((l) => l.error.code).sort()).toEqual(
