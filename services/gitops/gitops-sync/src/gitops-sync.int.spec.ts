@@ -11,7 +11,7 @@ describe('gitops-sync', () => {
 
   beforeAll(async () => {
     // the interval stays out of the way: every sync here comes from a command, a commit, a merge or a settle wake
-    h = await startGitOpsHarness({ intervalMs: 600_000 });
+    h = await startGitOpsHarness({ intervalMs: 600_000, healthReportIntervalMs: 500 });
   });
   afterAll(() => h.close());
 
@@ -40,6 +40,15 @@ describe('gitops-sync', () => {
     const [healthy] = await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === 'dev1' && e.payload.health === 'Healthy');
     expect(healthy!.payload).toMatchObject({ sync: 'Synced', health: 'Healthy', revision: repo.headSha });
     expect(healthy!.payload.workloads).toEqual([expect.objectContaining({ name: 'shop-api', health: 'Healthy', replicas: 2, readyReplicas: 2 })]);
+  });
+
+  it('reports RuntimeHealthReported on Kubernetes from the Deployments, with no probes and no traffic (no router here)', async () => {
+    await syncedRepo('dev6');
+    markReady(h.fake, 'dev6', 'shop-api');
+    const [report] = await gitopsEvents(h.fx, 'RuntimeHealthReported', (e) => e.payload.environment === 'dev6' && e.payload.health === 'Healthy', 1, 20_000);
+    expect(report!.payload).toMatchObject({ application: 'shop', probes: [], traffic: [] });
+    expect(Date.parse(report!.payload.windowEnd)).toBeGreaterThan(Date.parse(report!.payload.windowStart));
+    expect(report!.tenantId).toBe('acme');
   });
 
   it('answers an invalid workload.json with GitOpsSyncFailed and its reason, and applies nothing', async () => {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { RuntimeAdapter } from '@delivery/gitops-runtime';
 import { SourceControlModule } from '@delivery/repository-directory';
 import { commandConsumer, Timers, timerPoller } from '@delivery/service-kit';
+import { RuntimeHealthReporter } from './health/runtime-health.reporter';
 import { ApplicationsController } from './rest/applications.controller';
 import { runtimeProvider, RuntimeShutdown } from './runtime.provider';
 import { ApplicationReconciler } from './sync/application.reconciler';
@@ -36,6 +37,7 @@ export class GitOpsSyncModule {
         SyncGitOpsHandler,
         GitOpsTimers,
         timerPoller(GitOpsTimers),
+        RuntimeHealthReporter,
       ],
     };
   }

@@ -27,13 +27,13 @@ export interface GitOpsHarness {
   close(): Promise<void>;
 }
 
-export async function startGitOpsHarness(options: { intervalMs?: number; settleMs?: number } = {}): Promise<GitOpsHarness> {
+export async function startGitOpsHarness(options: { intervalMs?: number; settleMs?: number; healthReportIntervalMs?: number } = {}): Promise<GitOpsHarness> {
   const sandbox = await createGitSandbox();
   const fake = new FakeKubeApiServer();
   const server = await fake.start();
   const fx = await createServiceFixture('gitops');
   const runtime = new KubernetesRuntimeAdapter({ connection: { server } });
-  const sync = await fx.start(gitopsSyncService({ runtime, intervalMs: options.intervalMs ?? 60_000, jitter: 0, settleMs: options.settleMs ?? 300 }));
+  const sync = await fx.start(gitopsSyncService({ runtime, intervalMs: options.intervalMs ?? 60_000, jitter: 0, settleMs: options.settleMs ?? 300, ...(options.healthReportIntervalMs !== undefined ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}) }));
   const commits = await fx.start(commitService());
   return {
     fx,

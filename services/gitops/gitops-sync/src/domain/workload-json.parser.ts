@@ -18,6 +18,8 @@ export interface DesiredOptions {
    * only this release's spec; the other slot of a pair names just its version, so its spec comes from here.
    */
   previous?: DesiredApplication | null;
+  /** where an npm package's tarball is (workload.json names only the feed): see npm-feeds.ts */
+  npmTarball?: (pkg: { name: string; version: string; feed: string }) => string | undefined;
 }
 export interface Reason {
   subject: string;
@@ -61,7 +63,7 @@ export function desiredFromWorkloadJson(json: string, revision: string, options:
   }
   check(isDoc(doc.env) && Object.entries(doc.env).every(([k, v]) => ENV_KEY.test(k) && typeof v === 'string'), 'env', 'must map variable names to string values');
   check(isInt(doc.replicas, 0, 50), 'replicas', 'must be an integer 0–50');
-  const artifact = artifactOf(doc.runtime, reasons);
+  const artifact = artifactOf(doc.runtime, reasons, options.npmTarball);
   const kind = isDoc(doc.strategy) ? doc.strategy.kind : undefined;
   if (!check(kind === 'rolling' || kind === 'blue-green' || kind === 'canary', 'strategy.kind', 'must be rolling, blue-green or canary')) throw invalid(revision, reasons);
   const slots = kind === 'rolling' ? checkRolling(doc, reasons) : checkSlots(doc, PAIRS[kind as keyof typeof PAIRS], reasons);
@@ -143,7 +145,7 @@ function checkSlots(doc: Doc, pair: readonly TrafficSlot[], reasons: Reason[]): 
   return entries;
 }
 
-function artifactOf(runtime: unknown, reasons: Reason[]): DesiredWorkload['artifact'] | undefined {
+function artifactOf(runtime: unknown, reasons: Reason[], npmTarball: DesiredOptions['npmTarball']): DesiredWorkload['artifact'] | undefined {
   if (isDoc(runtime) && runtime.kind === 'image') {
     const match = typeof runtime.image === 'string' ? PINNED_IMAGE.exec(runtime.image) : null;
     if (match) return { kind: 'image', reference: runtime.image as string, digest: match[1] as string };
@@ -153,7 +155,9 @@ function artifactOf(runtime: unknown, reasons: Reason[]): DesiredWorkload['artif
   if (isDoc(runtime) && runtime.kind === 'npm-package') {
     const pkg = runtime.package;
     if (isDoc(pkg) && typeof pkg.name === 'string' && pkg.name !== '' && typeof pkg.version === 'string' && pkg.version !== '' && isDoc(pkg.feed) && typeof pkg.feed.name === 'string' && pkg.feed.name !== '') {
-      return { kind: 'npm-package', name: pkg.name, version: pkg.version, feed: pkg.feed.name };
+      const ref = { name: pkg.name, version: pkg.version, feed: pkg.feed.name };
+      const tarball = npmTarball?.(ref);
+      return { kind: 'npm-package', ...ref, ...(tarball !== undefined ? { tarball } : {}) };
     }
     reasons.push({ subject: 'runtime.package', message: 'must name the npm package: name, version and feed.name' });
     return undefined;

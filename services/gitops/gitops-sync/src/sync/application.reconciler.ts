@@ -6,6 +6,7 @@ import { createEnvelope, PlatformError } from '@delivery/messaging';
 import { Timers, type StreamAppend } from '@delivery/service-kit';
 import { evaluate, recordApply, type SyncDecision, type SyncFailure, type SyncResult } from '../domain/gitops-sync.decider';
 import { assertManualSync, isRejected, recordRollback, revisionRejectedPayload } from '../domain/rejected-revisions.policy';
+import { npmTarballResolver } from '../domain/npm-feeds';
 import { desiredFromWorkloadJson } from '../domain/workload-json.parser';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
@@ -64,7 +65,7 @@ export class ApplicationReconciler {
 
     let desired: DesiredApplication;
     try {
-      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, ...(input.prune !== undefined ? { prune: input.prune } : {}) });
+      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), ...(input.prune !== undefined ? { prune: input.prune } : {}) });
     } catch (error) {
       if (!(error instanceof PlatformError) || error.disposition !== 'reject') throw error;
       // reported once per revision: nothing is applied until a new revision (or a manual sync) comes
@@ -154,9 +155,10 @@ function refusalOf(error: PlatformError): SyncFailure {
   return { code: error.code, message: error.message.slice(0, 4000), retryable: false, ...(reasons.length > 0 ? { details: reasons.slice(0, 100) } : {}) };
 }
 
-// the adapter's codes are Kubernetes Status reasons (Invalid, Conflict…): the contract wants lowercase dotted codes
+// the Kubernetes adapter's codes are Status reasons (Invalid, Conflict…): the contract wants lowercase dotted codes;
+// the local adapter's codes are dotted already (runtime.artifact-unavailable) and are kept
 function applyFailureOf(error: { code: string; message: string }): SyncFailure {
-  const code = `runtime.${error.code.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'error'}`;
+  const code = /^runtime\.[a-z0-9.-]+$/.test(error.code) ? error.code : `runtime.${error.code.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'error'}`;
   return { code, message: error.message.slice(0, 4000) || 'apply failed', retryable: error.code === 'Conflict' };
 }
 

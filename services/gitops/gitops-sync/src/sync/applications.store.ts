@@ -106,3 +106,12 @@ export async function evaluatedRevision(manager: EntityManager, key: AppKey): Pr
   );
   return rows[0]?.revision ?? null;
 }
+
+/** Every application that was applied once (the health reporter's list), with the desired state last applied. */
+export async function syncedApplications(manager: EntityManager): Promise<Array<{ key: AppKey; applied: DesiredApplication }>> {
+  const rows: Array<{ tenant_id: string; project_id: string; repository_id: string; environment: string; application: string; applied: DesiredApplication }> = await manager.query(
+    `SELECT tenant_id, project_id, repository_id, environment, application, state->'applied' AS applied FROM gitops_applications
+     WHERE jsonb_typeof(state->'applied') = 'object' ORDER BY environment, application`,
+  );
+  return rows.map((r) => ({ key: { tenantId: r.tenant_id, projectId: r.project_id, repositoryId: r.repository_id, environment: r.environment, application: r.application }, applied: r.applied }));
+}

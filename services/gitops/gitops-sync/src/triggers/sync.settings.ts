@@ -1,3 +1,5 @@
+import { npmFeedsOf, type NpmFeeds } from '../domain/npm-feeds';
+
 export const SYNC_SETTINGS = Symbol('SYNC_SETTINGS');
 export const INTERVAL_TIMER = 'gitops.interval';
 
@@ -8,6 +10,10 @@ export interface SyncSettings {
   jitter: number;
   /** while an application is Progressing or Missing, look again this soon (default 5 s): health is polled */
   settleMs: number;
+  /** npm feed name → registry base URL, to find a package's tarball (GITOPS_NPM_FEEDS, JSON) */
+  npmFeeds: NpmFeeds;
+  /** how often RuntimeHealthReported goes out per synced application (default 5 s, HEALTH_REPORT_INTERVAL_MS) */
+  healthReportIntervalMs: number;
 }
 export interface IntervalPayload {
   tenantId: string;
@@ -16,8 +22,18 @@ export interface IntervalPayload {
 }
 
 export function syncSettingsOf(options: Partial<SyncSettings>, env: NodeJS.ProcessEnv = process.env): SyncSettings {
-  const fromEnv = Number(env.GITOPS_SYNC_INTERVAL_MS);
-  return { intervalMs: options.intervalMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 30_000), jitter: options.jitter ?? 0.2, settleMs: options.settleMs ?? 5_000 };
+  return {
+    intervalMs: options.intervalMs ?? positive(env.GITOPS_SYNC_INTERVAL_MS) ?? 30_000,
+    jitter: options.jitter ?? 0.2,
+    settleMs: options.settleMs ?? 5_000,
+    npmFeeds: options.npmFeeds ?? npmFeedsOf(env.GITOPS_NPM_FEEDS),
+    healthReportIntervalMs: options.healthReportIntervalMs ?? positive(env.HEALTH_REPORT_INTERVAL_MS) ?? 5_000,
+  };
+}
+
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 export const intervalKey = (repositoryId: string): string => `interval:${repositoryId}`;

@@ -1,0 +1,22 @@
+import { syncSettingsOf } from './sync.settings';
+
+describe('sync settings', () => {
+  it('defaults: 30 s interval, 5 s health reports, no npm feeds', () => {
+    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 5_000, npmFeeds: {}, healthReportIntervalMs: 5_000 });
+  });
+
+  it('reads GITOPS_SYNC_INTERVAL_MS, HEALTH_REPORT_INTERVAL_MS and GITOPS_NPM_FEEDS; options win', () => {
+    const env = { GITOPS_SYNC_INTERVAL_MS: '1000', HEALTH_REPORT_INTERVAL_MS: '2500', GITOPS_NPM_FEEDS: '{"internal":"http://127.0.0.1:4873"}' };
+    expect(syncSettingsOf({}, env)).toMatchObject({ intervalMs: 1_000, healthReportIntervalMs: 2_500, npmFeeds: { internal: 'http://127.0.0.1:4873' } });
+    expect(syncSettingsOf({ healthReportIntervalMs: 100, npmFeeds: {} }, env)).toMatchObject({ healthReportIntervalMs: 100, npmFeeds: {} });
+  });
+
+  it('ignores a HEALTH_REPORT_INTERVAL_MS that is not a positive number', () => {
+    expect(syncSettingsOf({}, { HEALTH_REPORT_INTERVAL_MS: '0' }).healthReportIntervalMs).toBe(5_000);
+    expect(syncSettingsOf({}, { HEALTH_REPORT_INTERVAL_MS: 'soon' }).healthReportIntervalMs).toBe(5_000);
+  });
+
+  it('refuses a GITOPS_NPM_FEEDS that is not JSON', () => {
+    expect(() => syncSettingsOf({}, { GITOPS_NPM_FEEDS: 'internal=http://x' })).toThrow('GITOPS_NPM_FEEDS is not JSON');
+  });
+});
