@@ -137,6 +137,13 @@ export class LocalRuntimeAdapter implements RuntimeAdapter {
     return `http://${rec.host}:${rec.port}`;
   }
 
+  /** The router's admin URL (`/_router/stats`: per-revision counters of the window, then reset; `/_router/health`). */
+  async routerAdminUrl(environment: string): Promise<string> {
+    const env = await this.environment(environment);
+    const rec = await env.router.ensure();
+    return `http://${rec.host}:${rec.adminPort}`;
+  }
+
   /** Stops the loops; processes and routers keep running for the next adapter to adopt. */
   async close(): Promise<void> {
     this.closed = true;

@@ -1,8 +1,7 @@
 import http from 'node:http';
-import path from 'node:path';
 import type { RuntimeAdapter } from '@delivery/gitops-runtime';
 import { LocalRuntimeAdapter } from '@delivery/gitops-local-runtime';
-import { readRouterRecord, type TrafficSnapshot } from '@delivery/gitops-router';
+import type { TrafficSnapshot } from '@delivery/gitops-router';
 
 // What the health reporter reads from a runtime: HTTP probes of an application and the per-revision traffic
 // counters of an environment. Only the local runtime has both; for Kubernetes there is no probe path from here
@@ -31,15 +30,10 @@ export function telemetryOf(runtime: RuntimeAdapter): RuntimeTelemetry {
   return runtime instanceof LocalRuntimeAdapter ? new LocalRuntimeTelemetry(runtime) : { probe: async () => null, traffic: async () => null };
 }
 
-// The local adapter exposes neither ready endpoints nor the router's admin port: probes go through the router with
-// the application's Host header (router URL from `routerUrl`), and the admin port is read from the router's
-// record `<stateDir>/<env>/router/router.json`. The state dir is the adapter's private option (read once here).
+// The local adapter does not expose ready endpoints: probes go through the router with the application's Host
+// header (`routerUrl`); traffic is the router's windowed counters (`routerAdminUrl` + /_router/stats).
 class LocalRuntimeTelemetry implements RuntimeTelemetry {
-  private readonly stateDir: string;
-
-  constructor(private readonly runtime: LocalRuntimeAdapter) {
-    this.stateDir = path.resolve(runtime['options'].stateDir);
-  }
+  constructor(private readonly runtime: LocalRuntimeAdapter) {}
 
   async probe(target: ProbeTarget): Promise<ProbeOutcome> {
     const base = await this.runtime.routerUrl(target.environment);
@@ -49,9 +43,8 @@ class LocalRuntimeTelemetry implements RuntimeTelemetry {
   }
 
   async traffic(environment: string): Promise<TrafficSnapshot | null> {
-    const record = await readRouterRecord(path.join(this.stateDir, environment, 'router'));
-    if (record === null) return null;
-    const res = await fetch(`http://${record.host}:${record.adminPort}/_router/stats`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const admin = await this.runtime.routerAdminUrl(environment);
+    const res = await fetch(`${admin}/_router/stats`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`router stats of ${environment}: HTTP ${res.status}`);
     return (await res.json()) as TrafficSnapshot;
   }
