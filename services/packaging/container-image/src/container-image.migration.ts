@@ -1,6 +1,6 @@
 import { defineMigration, quoteSchema } from '@delivery/persistence';
 
-// builds: what BuildCompleted said of each build; an image is only built from a Succeeded one.
+// builds: see @delivery/packaging-known-builds (knownBuildsMigration).
 // container_images: one row per image in a repository of a registry (digest), its tags the union of every push;
 // pushing the same command again (reproducible, same digest) updates build, tags and pushed_at.
 export const containerImagesMigration = defineMigration({
@@ -9,14 +9,6 @@ export const containerImagesMigration = defineMigration({
   up: (schema) => {
     const s = quoteSchema(schema);
     return [
-      `CREATE TABLE ${s}.builds (
-         tenant_id text NOT NULL,
-         project_id text NOT NULL,
-         build_id text NOT NULL,
-         status text NOT NULL,
-         completed_at timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (tenant_id, build_id)
-       )`,
       `CREATE TABLE ${s}.container_images (
          tenant_id text NOT NULL,
          project_id text NOT NULL,
@@ -36,5 +28,5 @@ export const containerImagesMigration = defineMigration({
       `CREATE INDEX container_images_by_repository ON ${s}.container_images (tenant_id, repository, pushed_at DESC)`,
     ];
   },
-  down: (schema) => [`DROP TABLE ${quoteSchema(schema)}.container_images`, `DROP TABLE ${quoteSchema(schema)}.builds`],
+  down: (schema) => [`DROP TABLE ${quoteSchema(schema)}.container_images`],
 });

@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { KnownBuilds, KnownBuildsReactions } from '@delivery/packaging-known-builds';
 import { BuildContainerImageConsumer } from './build-image/build-image.consumer';
 import { BuildContainerImageHandler } from './build-image/build-image.handler';
 import { ImageBuilder } from './build-image/image.builder';
-import { BuildCompletedReactions } from './builds/build-completed.reactions';
 import { IMAGE_OPTIONS, type ContainerImageOptions } from './container-image.options';
 import { ImagesController } from './images/images.controller';
 import { RegistryClients } from './registry/registries.config';
@@ -12,11 +12,12 @@ export class ContainerImageModule {
   static forRoot(options: ContainerImageOptions): DynamicModule {
     return {
       module: ContainerImageModule,
-      controllers: [BuildContainerImageConsumer, BuildCompletedReactions, ImagesController],
+      controllers: [BuildContainerImageConsumer, KnownBuildsReactions, ImagesController],
       providers: [
         { provide: IMAGE_OPTIONS, useValue: options },
         // one client per registry for the process: their token caches outlive a command
         { provide: RegistryClients, useValue: new RegistryClients(options.registries, options.defaultRegistry, options.retry) },
+        KnownBuilds,
         ImageBuilder,
         BuildContainerImageHandler,
       ],

@@ -1,3 +1,4 @@
+import { knownBuildsMigration } from '@delivery/packaging-known-builds';
 import type { ServiceDefinition } from '@delivery/service-kit';
 import { containerImagesMigration } from './container-image.migration';
 import { ContainerImageModule } from './container-image.module';
@@ -7,7 +8,7 @@ import { containerImageOptionsFromEnv, type ContainerImageOptions } from './cont
 export const containerImageService = (overrides: Partial<ServiceDefinition> = {}, options: Partial<ContainerImageOptions> = {}): ServiceDefinition => ({
   name: 'container-image',
   module: ContainerImageModule.forRoot({ ...containerImageOptionsFromEnv(), ...options }),
-  migrations: [containerImagesMigration],
+  migrations: [knownBuildsMigration, containerImagesMigration],
   openapi: {
     title: 'container-image service',
     description: 'Assembles reproducible OCI images from build artifacts and pushes them to a registry (packaging context).',

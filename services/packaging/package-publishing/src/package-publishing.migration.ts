@@ -1,7 +1,6 @@
 import { defineMigration, quoteSchema } from '@delivery/persistence';
 
-// builds: the outcome of every build this service heard of (BuildCompleted), so a PublishPackage of a build that
-// did not succeed is refused ("a failed build halts its flow").
+// builds: see @delivery/packaging-known-builds (knownBuildsMigration).
 // package_publications: one row per package version a tenant published to a feed; the first publication wins,
 // a republish of the same bytes (alreadyPublished) leaves it as it is.
 export const packagePublishingMigration = defineMigration({
@@ -10,14 +9,6 @@ export const packagePublishingMigration = defineMigration({
   up: (schema) => {
     const s = quoteSchema(schema);
     return [
-      `CREATE TABLE ${s}.builds (
-         tenant_id text NOT NULL,
-         project_id text NOT NULL,
-         build_id text NOT NULL,
-         status text NOT NULL,
-         completed_at timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (tenant_id, build_id)
-       )`,
       `CREATE TABLE ${s}.package_publications (
          tenant_id text NOT NULL,
          project_id text NOT NULL,
@@ -39,5 +30,5 @@ export const packagePublishingMigration = defineMigration({
       `CREATE INDEX package_publications_by_name ON ${s}.package_publications (tenant_id, name, published_at)`,
     ];
   },
-  down: (schema) => [`DROP TABLE ${quoteSchema(schema)}.package_publications`, `DROP TABLE ${quoteSchema(schema)}.builds`],
+  down: (schema) => [`DROP TABLE ${quoteSchema(schema)}.package_publications`],
 });

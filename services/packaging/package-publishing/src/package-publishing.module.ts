@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { artifactStoreFromEnv, type ArtifactStore } from '@delivery/artifacts';
-import { BuildReactions } from './builds/build.reactions';
-import { Builds } from './builds/builds';
+import { KnownBuilds, KnownBuildsReactions } from '@delivery/packaging-known-builds';
 import { feedsFromEnv, type FeedsConfig } from './feeds/feeds.config';
 import { PackageFeeds } from './feeds/package-feeds';
 import { ARTIFACT_STORE } from './package-publishing.tokens';
@@ -22,11 +21,11 @@ export class PackagePublishingModule {
   static forRoot(options: PackagePublishingOptions = {}): DynamicModule {
     return {
       module: PackagePublishingModule,
-      controllers: [PublishPackageConsumer, BuildReactions, PackagesController],
+      controllers: [PublishPackageConsumer, KnownBuildsReactions, PackagesController],
       providers: [
         { provide: PackageFeeds, useFactory: () => new PackageFeeds(options.feeds ?? feedsFromEnv()) },
         { provide: ARTIFACT_STORE, useFactory: () => options.artifacts ?? artifactStoreFromEnv() },
-        Builds,
+        KnownBuilds,
         Publications,
         PublishPackageHandler,
       ],

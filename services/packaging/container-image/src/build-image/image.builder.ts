@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { IllegalStateError, NotFoundError, ValidationError } from '@delivery/messaging';
-import { quoteSchema, schemaOf } from '@delivery/persistence';
+import { KnownBuilds } from '@delivery/packaging-known-builds';
 import { layerEntriesOf } from '../domain/artifact-layer.mapper';
 import { resolveBaseImage } from '../domain/base-image.resolver';
 import { buildLayer } from '../domain/deterministic-tar';
@@ -32,6 +32,7 @@ export class ImageBuilder {
     private readonly dataSource: DataSource,
     @Inject(IMAGE_OPTIONS) private readonly options: ContainerImageOptions,
     private readonly registries: RegistryClients,
+    private readonly builds: KnownBuilds,
   ) {}
 
   async buildAndPush(command: BuildContainerImageCommand): Promise<PushedImage> {
@@ -65,11 +66,7 @@ export class ImageBuilder {
   }
 
   private async requireSucceededBuild(command: BuildContainerImageCommand): Promise<void> {
-    const rows: Array<{ status: string }> = await this.dataSource.query(
-      `SELECT status FROM ${quoteSchema(schemaOf(this.dataSource))}.builds WHERE tenant_id = $1 AND project_id = $2 AND build_id = $3`,
-      [command.tenantId, command.projectId, command.payload.buildId],
-    );
-    const status = rows[0]?.status;
+    const status = await this.builds.statusOf(this.dataSource, command.tenantId, command.payload.buildId, command.projectId);
     if (status === undefined) throw new NotFoundError('image.build-unknown', `build ${command.payload.buildId} is unknown here (no BuildCompleted for it)`);
     if (status !== 'Succeeded') throw new IllegalStateError('image.build-not-succeeded', `build ${command.payload.buildId} ${status.toLowerCase()}: images are made from succeeded builds only`);
   }

@@ -4,7 +4,7 @@ import type { PayloadOf, schemas } from '@delivery/contracts';
 import type { ArtifactStore } from '@delivery/artifacts';
 import { IllegalStateError, TransientError, ValidationError } from '@delivery/messaging';
 import type { CommandHandler, CommandOrigin, Decision, StreamAppend } from '@delivery/service-kit';
-import { Builds } from '../builds/builds';
+import { KnownBuilds } from '@delivery/packaging-known-builds';
 import { PackageFeeds } from '../feeds/package-feeds';
 import { digestOf } from '../feeds/package.integrity';
 import { publicationStream, publishedOf, publishFailedOf, type PublishPackageCommand } from '../package-publishing.messages';
@@ -27,7 +27,7 @@ export class PublishPackageHandler implements CommandHandler<'PublishPackage', P
   constructor(
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     private readonly feeds: PackageFeeds,
-    private readonly builds: Builds,
+    private readonly builds: KnownBuilds,
     private readonly publications: Publications,
   ) {}
 
