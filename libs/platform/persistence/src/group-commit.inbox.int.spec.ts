@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@delivery/testing';
 import { createServiceDataSource, runMigrations } from './data-source';
 import { GroupCommitInbox } from './group-commit.inbox';
@@ -24,7 +24,8 @@ interface Note {
 describe('group-commit inbox (real Postgres)', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  let observer: Client;
+  // a pool: the checks of 200 resolving submissions run concurrently
+  let observer: Pool;
 
   const work = async (manager: EntityManager, notes: Note[]) => {
     if (notes.some((n) => n.note === 'poison')) throw new Error('poison note');
@@ -36,8 +37,7 @@ describe('group-commit inbox (real Postgres)', () => {
     db = await createTestDatabase('group');
     ds = createServiceDataSource({ url: db.url, schema: SCHEMA, migrations: platformMigrations(SCHEMA, effects), poolSize: 4 });
     await runMigrations(ds);
-    observer = new Client({ connectionString: db.url });
-    await observer.connect();
+    observer = new Pool({ connectionString: db.url, max: 4 });
   });
   afterAll(async () => {
     await observer?.end();
