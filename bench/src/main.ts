@@ -15,12 +15,14 @@ import { rawEventStoreBench, releaseServiceBench, type ReleasePolicyVariant } fr
 import { imageServiceBench, skopeoCopyBench } from './image.bench';
 import { routerDirectBench, routerRoutedBench } from './router.bench';
 import { pipelineServiceBench } from './pipeline.bench';
+import { gitopsCommitBench, gitopsReconcileBench, plainSpawnBench } from './gitops.bench';
 import { round, type ScenarioResult } from './stats';
 
 // `npm run bench`: the transport scenarios of issue 2, the commit scenarios of issue 3, the release scenarios of issue 4,
 // the pipeline and image scenarios of issue 5 and the router of issue 6 in one run, a table, the ratios, and
 // .data/bench-latest.json.
-// BENCH_ONLY=r0,r1 npm run bench   runs a subset (names as in the table: a, b, c, c1, d, d1, e1, g1, e20, g20, r0, r1, i1, i0, p1, x0, x1).
+// BENCH_ONLY=r0,r1 npm run bench   runs a subset (names as in the table: a, b, c, c1, d, d1, e1, g1, e20, g20, r0, r1, i1, i0, p1, x0, x1,
+// go1, go2, go0; the GitOps three take about 2 minutes and ~7 GB of RAM for 150 workload processes, BENCH_GITOPS_APPS=10 for less).
 // A benchmark, not a test: a ratio below target is reported, never turned into a failing exit code.
 const TARGET = 0.6;
 // issue 4: at least this many release state transitions per second on 2 cores
@@ -74,7 +76,11 @@ const config = {
   // issue 6: GETs per router measurement (BENCH_ROUTER_N) at BENCH_ROUTER_CONCURRENCY keep-alive connections
   routerRequests: envInt('BENCH_ROUTER_N', 20_000),
   routerConcurrency: envInt('BENCH_ROUTER_CONCURRENCY', 32),
-  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0,p1,x0,x1').split(',').map((s) => s.trim()),
+  // issue 6: GitOps commits timed one at a time (go1), BENCH_GITOPS_APPS applications × 3 environments (go2, go0)
+  gitopsCommits: envInt('BENCH_GITOPS_COMMITS', 10),
+  gitopsApps: envInt('BENCH_GITOPS_APPS', 50),
+  gitopsStepTimeoutMs: envInt('BENCH_GITOPS_STEP_TIMEOUT_MS', 300_000),
+  only: (process.env.BENCH_ONLY ?? 'a,b,c,c1,d,d1,e1,g1,e20,g20,r0,r1,i1,i0,p1,x0,x1,go1,go2,go0').split(',').map((s) => s.trim()),
 };
 
 async function main(): Promise<void> {
@@ -131,6 +137,11 @@ async function main(): Promise<void> {
           stepTimeoutMs: config.pipelineStepTimeoutMs,
         }),
     ],
+    // issue 6: GitOps through gitops-sync on the local runtime (go1, go2) and a plain spawn-and-probe script (go0);
+    // named go* because g1 is the plain-git commit scenario of issue 3
+    ['go1', () => gitopsCommitBench({ commits: config.gitopsCommits, apps: config.gitopsApps, stepTimeoutMs: config.gitopsStepTimeoutMs })],
+    ['go2', () => gitopsReconcileBench({ commits: config.gitopsCommits, apps: config.gitopsApps, stepTimeoutMs: config.gitopsStepTimeoutMs })],
+    ['go0', () => plainSpawnBench({ apps: config.gitopsApps, stepTimeoutMs: config.gitopsStepTimeoutMs })],
   ];
   const results: ScenarioResult[] = [];
   const errors: Array<{ scenario: string; error: string }> = [];
@@ -160,6 +171,7 @@ async function main(): Promise<void> {
     ratio('r1/r0 (release state transitions/s vs raw event-store appends/s)', byName.get('r1'), byName.get('r0'), 'none'),
     ratio('i1/i0 (image build + push through the platform vs skopeo copy of the same image)', byName.get('i1'), byName.get('i0'), 'none'),
     ratio('x1/x0 (requests/s through the router vs straight to the backend)', byName.get('x1'), byName.get('x0'), 0.5),
+    ratio('go2/go0 (applications/s brought Healthy through gitops-sync vs a plain spawn-and-probe script)', byName.get('go2'), byName.get('go0'), 'none'),
   ];
   const r1 = byName.get('r1');
   const targets = [
@@ -179,6 +191,8 @@ async function main(): Promise<void> {
     console.log(t.value === undefined ? `${t.name}: n/a (scenario missing)` : `${t.name} = ${t.value}  (target ≥ ${t.target})  ${t.verdict}`);
   }
   const p1 = byName.get('p1');
+  const go2 = byName.get('go2');
+  console.log(go2 ? `go2 ${go2.messages} applications Healthy in ${go2.seconds.toFixed(2)} s vs Flux's published 100 Kustomizations in 27 s (${(go2.seconds / (27 * go2.messages / 100)).toFixed(2)}× Flux per application)` : 'go2 vs Flux: n/a (scenario missing)');
   console.log(p1?.latency ? `p1 platform overhead per run (p50) = ${p1.latency.p50Ms} ms vs steps ${p1.details.msP50Steps} ms` : 'p1 platform overhead per run: n/a (scenario missing)');
 
   const outFile = path.resolve(__dirname, '..', '..', '..', '.data', 'bench-latest.json');

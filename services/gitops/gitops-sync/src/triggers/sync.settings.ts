@@ -8,7 +8,8 @@ export interface SyncSettings {
   intervalMs: number;
   /** ± this fraction of the interval (default 0.2) */
   jitter: number;
-  /** while an application is Progressing or Missing, look again this soon (default 5 s): health is polled */
+  /** while an application is Progressing or Missing, look again this soon (default 1 s, GITOPS_SETTLE_MS): health is
+   * polled, so this is how late a rollout that became Healthy is reported */
   settleMs: number;
   /** npm feed name → registry base URL, to find a package's tarball (GITOPS_NPM_FEEDS, JSON) */
   npmFeeds: NpmFeeds;
@@ -25,7 +26,7 @@ export function syncSettingsOf(options: Partial<SyncSettings>, env: NodeJS.Proce
   return {
     intervalMs: options.intervalMs ?? positive(env.GITOPS_SYNC_INTERVAL_MS) ?? 30_000,
     jitter: options.jitter ?? 0.2,
-    settleMs: options.settleMs ?? 5_000,
+    settleMs: options.settleMs ?? positive(env.GITOPS_SETTLE_MS) ?? 1_000,
     npmFeeds: options.npmFeeds ?? npmFeedsOf(env.GITOPS_NPM_FEEDS),
     healthReportIntervalMs: options.healthReportIntervalMs ?? positive(env.HEALTH_REPORT_INTERVAL_MS) ?? 5_000,
   };

@@ -1,8 +1,8 @@
 import { syncSettingsOf } from './sync.settings';
 
 describe('sync settings', () => {
-  it('defaults: 30 s interval, 5 s health reports, no npm feeds', () => {
-    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 5_000, npmFeeds: {}, healthReportIntervalMs: 5_000 });
+  it('defaults: 30 s interval, 1 s settle, 5 s health reports, no npm feeds', () => {
+    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 1_000, npmFeeds: {}, healthReportIntervalMs: 5_000 });
   });
 
   it('reads GITOPS_SYNC_INTERVAL_MS, HEALTH_REPORT_INTERVAL_MS and GITOPS_NPM_FEEDS; options win', () => {
