@@ -28,6 +28,8 @@ export function detectDrift(desired: DesiredApplication, observed: ObservedAppli
       if (want.replicas > 0) drifts.push({ class: 'missing-workload', workload: want.name, detail: `${want.name} (${want.version}, ${want.replicas} replica(s)) is not running` });
       continue;
     }
+    // nothing runs and nothing should: the spec of a slot scaled to zero is not observable, and does not matter
+    if (want.replicas === 0 && have.replicas === 0) continue;
     if (have.specHash !== want.specHash) {
       drifts.push({ class: 'spec-mismatch', workload: want.name, detail: `${want.name} runs spec ${short(have.specHash)}, Git wants ${short(want.specHash)} (${want.version}, ${want.replicas} replica(s))` });
     }

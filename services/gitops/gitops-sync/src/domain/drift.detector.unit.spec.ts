@@ -32,6 +32,19 @@ describe('detectDrift', () => {
     expect(detectDrift(desired, { ...observedOf(desired), workloads: [] })).toEqual([]);
   });
 
+  it('given a slot scaled to zero that the runtime reports with nothing running (no spec), then no drift', () => {
+    const desired = rollingDesired();
+    desired.workloads = desired.workloads.map((w) => ({ ...w, replicas: 0 }));
+    const observed = observedOf(desired, { 'shop-api': { specHash: null, replicas: 0, readyReplicas: 0, health: 'Missing' } });
+    expect(detectDrift(desired, observed)).toEqual([]);
+  });
+
+  it('given a slot Git scales to zero that still runs another spec, then spec-mismatch', () => {
+    const desired = rollingDesired();
+    desired.workloads = desired.workloads.map((w) => ({ ...w, replicas: 0 }));
+    expect(detectDrift(desired, observedOf(desired, { 'shop-api': { specHash: 'f'.repeat(64), replicas: 1 } })).map((d) => d.class)).toEqual(['spec-mismatch']);
+  });
+
   it('given a workload with another spec hash, then spec-mismatch', () => {
     const desired = rollingDesired();
     const drifts = detectDrift(desired, observedOf(desired, { 'shop-api': { specHash: 'f'.repeat(64) } }));

@@ -88,7 +88,8 @@ export function desiredFromWorkloadJson(json: string, revision: string, options:
     revision,
     releaseId: spec.releaseId,
     workloads,
-    weights: (slots ?? []).map(({ slot, weight }) => ({ slot, weight })),
+    // an idle slot nothing runs in yet (a first blue-green or canary release: weight 0, no release) is not a route
+    weights: (slots ?? []).filter(({ slot }) => workloads.some((w) => w.slot === slot)).map(({ slot, weight }) => ({ slot, weight })),
     prune: options.prune ?? false,
     progressDeadlineSeconds: options.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
   };

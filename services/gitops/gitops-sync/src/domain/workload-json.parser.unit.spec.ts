@@ -77,7 +77,10 @@ describe('desiredFromWorkloadJson: the desired state of a rendered workload.json
     const doc = edit('blue-green', (d) => {
       d.slots = [{ slot: 'blue', weight: 0, replicas: 2, revision: REV_B, releaseId: null, version: null }, { slot: 'green', weight: 100, replicas: 2, revision: null, releaseId: RELEASE, version: '1.4.0' }];
     });
-    expect(desiredFromWorkloadJson(JSON.stringify(doc), REV_A).workloads.map((w) => w.name)).toEqual(['shop-api-green']);
+    const desired = desiredFromWorkloadJson(JSON.stringify(doc), REV_A);
+    expect(desired.workloads.map((w) => w.name)).toEqual(['shop-api-green']);
+    // nor is it a route: a first blue-green release has one slot to send traffic to
+    expect(desired.weights).toEqual([{ slot: 'green', weight: 100 }]);
   });
 
   it('given the same workload with keys in another order, then the specHash is the same; a changed env changes it', () => {
