@@ -54,6 +54,9 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
   let dataDir: string;
   const children = new Map<string, Child>();
   const stoppers: Array<() => void> = [];
+  // the test's own SIGKILLs, and the end of the test: any other exit is a process that died by itself
+  const killed = new WeakSet<Child>();
+  let stopping = false;
 
   beforeAll(async () => {
     buildOnce();
@@ -64,6 +67,7 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
     await pg.connect();
   });
   afterAll(async () => {
+    stopping = true;
     for (const stop of stoppers) stop();
     for (const child of children.values()) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
     await Promise.all([...children.values()].map((c) => c.exited));
@@ -91,7 +95,17 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
     const agent = { source: 'test-agent', tenantId: TENANT, projectId: PROJECT, actor: { kind: 'agent' as const, id: 'agent-7' } };
     const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => (await pg.query(sql, params)).rows as T[];
     const count = async (sql: string, params: unknown[] = []) => (await query<{ n: number }>(sql, params).catch(() => [{ n: 0 }]))[0]?.n ?? 0;
-    const start = (entry: string) => children.set(entry, spawnCompiled(entry, env));
+    // as a supervisor would: a service that dies by itself (e.g. failing its boot on a loaded machine) is restarted,
+    // and says so; the test's own kills are restarted by the kill loop
+    const start = (entry: string): void => {
+      const child = spawnCompiled(entry, env);
+      children.set(entry, child);
+      void child.exited.then(({ code, signal }) => {
+        if (stopping || killed.has(child) || children.get(entry) !== child) return;
+        console.warn(`${entry} exited by itself (code ${code}, signal ${signal}); restarting it`);
+        setTimeout(() => !stopping && children.get(entry) === child && start(entry), 500);
+      });
+    };
 
     for (const entry of STEADY) start(entry);
     for (const victim of VICTIM_NAMES) start(VICTIMS[victim].entry);
@@ -184,6 +198,7 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
       const victim = [...stepped].sort((a, b) => killsOf[a] - killsOf[b])[0]!;
       await sleep(Math.random() * 60);
       const child = children.get(VICTIMS[victim].entry)!;
+      killed.add(child);
       child.process.kill('SIGKILL');
       await child.exited;
       killsOf[victim]++;
