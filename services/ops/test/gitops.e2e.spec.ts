@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -14,7 +14,7 @@ import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ, RELEASES_WRITE } from 
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
 // the loopback npm registry the packaging service's own tests use (boundary rule off for e2e specs)
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, succeededBuild, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(300_000);
 
@@ -107,7 +107,7 @@ describe('GitOps end to end (release → real gitops-sync → local runtime proc
 
     // --- 4. a succeeded build, then the agent plans and submits its release
     const traceId = randomBytes(16).toString('hex');
-    await publish(buildCompleted('build-1', traceId));
+    await publish(succeededBuild('build-1', traceId, { projectId: PROJECT, repositoryId: 'greeter-app' }));
     await find('BuildCompleted build-1', (e) => e.type === 'BuildCompleted' && e.payload.buildId === 'build-1');
     const body = {
       projectId: PROJECT,
@@ -214,24 +214,6 @@ async function publishToVerdaccio(verdaccio: Verdaccio, token: string, dir: stri
   const packed = JSON.parse((await npm(['pack', FIXTURE, '--pack-destination', dir, '--json'])).stdout) as Array<{ filename: string }>;
   await npm(['publish', path.join(dir, packed[0]!.filename)]);
   return `${verdaccio.url.replace(/\/+$/, '')}/${PACKAGE.name}/-/greeter-${PACKAGE.version}.tgz`;
-}
-
-function buildCompleted(buildId: string, traceId: string): Json {
-  const id = randomUUID();
-  const payload = {
-    buildId,
-    runId: `run-${buildId}`,
-    repositoryId: 'greeter-app',
-    branch: 'main',
-    sha: randomBytes(20).toString('hex'),
-    pullRequestId: null,
-    status: 'Succeeded',
-    tests: { total: 3, passed: 3, failed: 0, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
-  return { id, type: 'BuildCompleted', schemaVersion: 1, kind: 'event', source: 'build-result', tenantId: 'acme', projectId: PROJECT, traceId, causationId: null, correlationId: id, actor: { kind: 'service', id: 'build-result' }, occurredAt: new Date().toISOString(), payload };
 }
 
 async function call(base: string, method: string, urlPath: string, token: string, body?: unknown, expectStatus?: number): Promise<{ status: number; body: Json }> {

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,4 +56,24 @@ export async function createPlatform(prefix: string, jwtSecret: string): Promise
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A succeeded build of tenant acme as build-result reports it, on `traceId`: what a release is planned from. */
+export function succeededBuild(buildId: string, traceId: string, where: { projectId: string; repositoryId: string }): Record<string, unknown> {
+  const id = randomUUID();
+  const payload = {
+    buildId,
+    runId: `run-${buildId}`,
+    repositoryId: where.repositoryId,
+    branch: 'main',
+    sha: randomBytes(20).toString('hex'),
+    pullRequestId: null,
+    status: 'Succeeded',
+    tests: { total: 12, passed: 12, failed: 0, skipped: 0 },
+    coverage: null,
+    failedTests: [],
+    artifacts: [],
+  };
+  const actor = { kind: 'service', id: 'build-result' };
+  return { id, type: 'BuildCompleted', schemaVersion: 1, kind: 'event', source: 'build-result', tenantId: 'acme', projectId: where.projectId, traceId, causationId: null, correlationId: id, actor, occurredAt: new Date().toISOString(), payload };
 }

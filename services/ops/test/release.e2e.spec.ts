@@ -4,7 +4,7 @@ import { signTestToken } from '@delivery/auth';
 import { LocalGitProvider, type RepositoryLocator } from '@delivery/git-provider';
 import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ, RELEASES_WRITE } from '@delivery/release-scopes';
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
-import { createPlatform, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, succeededBuild, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
 
@@ -102,7 +102,7 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
     expect((await rest.get(`/projects/${PROJECT}/release-policy`, planner).expect(200)).body).toMatchObject({ stored: true, gitops: target });
 
     // --- 3. build-result reports a succeeded build on trace T
-    await publish(buildCompleted('build-1', traceId));
+    await publish(succeededBuild('build-1', traceId, { projectId: PROJECT, repositoryId: 'shop-app' }));
 
     // --- 4. the agent plans and submits the release of that build
     const releaseId = await planAndSubmit(rest, planner, 'build-1', '1.0.0', find);
@@ -183,7 +183,7 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
 
     // --- 8. release 2: the prod canary serves 5xx at 10 %, the promotion fails and Git goes back to release 1
     const trace2 = randomBytes(16).toString('hex');
-    await publish(buildCompleted('build-2', trace2));
+    await publish(succeededBuild('build-2', trace2, { projectId: PROJECT, repositoryId: 'shop-app' }));
     const release2 = await planAndSubmit(rest, planner, 'build-2', '2.0.0', find);
     gitops.failing = { releaseId: release2, environment: 'prod1' };
     await rest.post(`/releases/${release2}/approve`, sam, { environment: 'staging1', role: 'staff' }).expect(200);
@@ -330,23 +330,6 @@ class GitOpsPlayer {
 function gitopsEvent(type: string, payload: Json): Json {
   // GitOps sync reconciles on its own schedule: its reports start their own traces
   return envelope(type, payload, { source: 'gitops-sync', traceId: randomBytes(16).toString('hex'), actor: { kind: 'service', id: 'gitops-sync' } });
-}
-
-function buildCompleted(buildId: string, traceId: string): Json {
-  const payload = {
-    buildId,
-    runId: `run-${buildId}`,
-    repositoryId: 'shop-app',
-    branch: 'main',
-    sha: randomBytes(20).toString('hex'),
-    pullRequestId: null,
-    status: 'Succeeded',
-    tests: { total: 12, passed: 12, failed: 0, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
-  return envelope('BuildCompleted', payload, { source: 'build-result', traceId, actor: { kind: 'service', id: 'build-result' } });
 }
 
 function envelope(type: string, payload: Json, meta: { source: string; traceId: string; actor: Json }): Json {
