@@ -8,7 +8,7 @@ import { createServiceDataSource, platformMigrations, runMigrations } from '@del
 import { RELEASES_ADMIN } from '@delivery/release-scopes';
 import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, LatencyRecorder, nowMs, rate, round, stopwatch, type ScenarioResult } from './stats';
-import { freePort, processCpuSeconds, stop } from './child-process';
+import { freePort, processCpuSeconds, stop, succeededBuild } from './child-process';
 
 // Issue 4: releases through plan → approve → promote over three environments → deployed.
 // (r1) the real release service (a separate process, as deployed) driven over the bus; the bench plays the agent
@@ -232,7 +232,7 @@ export async function releaseServiceBench(options: ReleaseBenchOptions): Promise
       60_000,
     ));
     if (response.status !== 200) throw new Error(`PUT release-policy: ${response.status} ${await response.text()}`);
-    await publisher.publish(createEnvelope('BuildCompleted', buildCompleted(), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
+    await publisher.publish(createEnvelope('BuildCompleted', succeededBuild(BUILD), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
     await unlessExited(eventually(async () => ((await pg.query(`SELECT 1 FROM ${SCHEMA}.builds WHERE build_id = $1`, [BUILD])).rowCount ? true : undefined), `build ${BUILD} known to the release service`, 30_000));
 
     await drive('warm', options.warmup);
@@ -369,21 +369,6 @@ function planBody(path: readonly string[]): Omit<PayloadOf<'PlanRelease'>, 'rele
   };
 }
 
-function buildCompleted(): PayloadOf<'BuildCompleted'> {
-  return {
-    buildId: BUILD,
-    runId: `run-${BUILD}`,
-    repositoryId: 'repo-1',
-    branch: 'main',
-    sha: 'a'.repeat(40),
-    pullRequestId: null,
-    status: 'Succeeded',
-    tests: { total: 1, passed: 1, failed: 0, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
-}
 
 // environment-promotion's answer, synced and healthy at once: same trace, correlationId = the command's id.
 function promoted(promote: PromoteCommand): Envelope<PayloadOf<'DeploymentPromoted'>, 'DeploymentPromoted'> {
