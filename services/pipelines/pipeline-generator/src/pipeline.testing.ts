@@ -1,9 +1,9 @@
 import type { Envelope, PayloadOf } from '@delivery/contracts';
-import { createGitSandbox, repositoryKnown, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
+import type { SeededRepository } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { waitForMessages, type ServiceFixture } from '@delivery/testing';
 // the real commit service answers the CreateCommits (integration tests only: services never import each other)
-import { commitService } from '../../../source-control/commit/src/commit.service';
+import { startCommittingHarness, type CommittingHarness } from '../../../source-control/commit/src/commit.testing';
 import { pipelineGeneratorService } from './pipeline-generator.service';
 import type { ModuleMetadata } from './domain/pipeline.generator';
 import type { GeneratePipelineInput } from './pipeline.messages';
@@ -12,43 +12,12 @@ import type { GeneratePipelineInput } from './pipeline.messages';
 export type GeneratedEvent = Envelope<PayloadOf<'PipelineGenerated'>, 'PipelineGenerated'>;
 export type GenerationFailedEvent = Envelope<PayloadOf<'PipelineGenerationFailed'>, 'PipelineGenerationFailed'>;
 
-export interface PipelineHarness {
-  fx: ServiceFixture;
-  sandbox: GitSandbox;
-  generator: RunningService;
-  /** the commit service, once started */
-  commits?: RunningService;
-  startCommits(): Promise<RunningService>;
-  /** an application repository the running services know */
-  repository(name: string, files?: Record<string, string>): Promise<SeededRepository>;
-  close(): Promise<void>;
-}
+export type PipelineHarness = CommittingHarness & { generator: RunningService };
 
 /** options.commits false: the commit service starts later (startCommits), so CreateCommits wait on the bus */
 export async function startPipelineHarness(options: { commits?: boolean } = {}): Promise<PipelineHarness> {
-  const sandbox = await createGitSandbox();
-  const fx = await createServiceFixture('pipelines');
-  const generator = await fx.start(pipelineGeneratorService());
-  const harness: PipelineHarness = {
-    fx,
-    sandbox,
-    generator,
-    async startCommits() {
-      harness.commits = await fx.start(commitService());
-      return harness.commits;
-    },
-    async repository(name, files) {
-      const repo = await seedRepository(fx, sandbox, name, { ...(files ? { files } : {}), knownBy: generator });
-      if (harness.commits) await repositoryKnown(harness.commits, repo.repositoryId);
-      return repo;
-    },
-    async close() {
-      await fx.close();
-      await sandbox.close();
-    },
-  };
-  if (options.commits ?? true) await harness.startCommits();
-  return harness;
+  const harness = await startCommittingHarness('pipelines', pipelineGeneratorService(), options);
+  return Object.assign(harness, { generator: harness.service });
 }
 
 export function generateInput(repo: SeededRepository, module: ModuleMetadata, overrides: Partial<GeneratePipelineInput> = {}): GeneratePipelineInput {

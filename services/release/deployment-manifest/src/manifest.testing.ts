@@ -1,10 +1,10 @@
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { uuidv7 } from '@delivery/messaging';
-import { createGitSandbox, repositoryKnown, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
+import type { SeededRepository } from '@delivery/repository-directory/testing';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { waitForMessages, type ServiceFixture } from '@delivery/testing';
 // the real commit service answers the CreateCommits (integration tests only: services never import each other)
-import { commitService } from '../../../source-control/commit/src/commit.service';
+import { startCommittingHarness, type CommittingHarness } from '../../../source-control/commit/src/commit.testing';
 import { deploymentManifestService } from './deployment-manifest.service';
 import { input as inputOf } from './domain/manifest.test-fixture';
 import type { RenderManifestInput } from './domain/manifest.renderer';
@@ -13,43 +13,16 @@ import type { RenderManifestInput } from './domain/manifest.renderer';
 export type RenderedEvent = Envelope<PayloadOf<'DeploymentManifestRendered'>, 'DeploymentManifestRendered'>;
 export type RenderFailedEvent = Envelope<PayloadOf<'DeploymentManifestRenderFailed'>, 'DeploymentManifestRenderFailed'>;
 
-export interface ManifestHarness {
-  fx: ServiceFixture;
-  sandbox: GitSandbox;
+export type ManifestHarness = CommittingHarness & {
   manifests: RunningService;
-  /** the commit service, once started */
-  commits?: RunningService;
-  startCommits(): Promise<RunningService>;
   /** a GitOps repository the running services know */
   gitops(name: string, files?: Record<string, string>): Promise<SeededRepository>;
-  close(): Promise<void>;
-}
+};
 
 /** options.commits false: the commit service starts later (startCommits), so CreateCommits wait on the bus */
 export async function startManifestHarness(options: { commits?: boolean } = {}): Promise<ManifestHarness> {
-  const sandbox = await createGitSandbox();
-  const fx = await createServiceFixture('manifest');
-  const manifests = await fx.start(deploymentManifestService());
-  const harness: ManifestHarness = {
-    fx,
-    sandbox,
-    manifests,
-    async startCommits() {
-      harness.commits = await fx.start(commitService());
-      return harness.commits;
-    },
-    async gitops(name, files) {
-      const repo = await seedRepository(fx, sandbox, name, { ...(files ? { files } : {}), knownBy: manifests });
-      if (harness.commits) await repositoryKnown(harness.commits, repo.repositoryId);
-      return repo;
-    },
-    async close() {
-      await fx.close();
-      await sandbox.close();
-    },
-  };
-  if (options.commits ?? true) await harness.startCommits();
-  return harness;
+  const harness = await startCommittingHarness('manifest', deploymentManifestService(), options);
+  return Object.assign(harness, { manifests: harness.service, gitops: harness.repository });
 }
 
 /** the domain fixture's release under a fresh id (a stream of its own), targeting a seeded repository */

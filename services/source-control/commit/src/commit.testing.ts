@@ -1,8 +1,9 @@
 import type { Envelope, PayloadOf } from '@delivery/contracts';
 import { createEnvelope } from '@delivery/messaging';
-import { announcePolicy, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
-import type { RunningService } from '@delivery/service-kit';
-import { waitForEvent, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { announcePolicy, createGitSandbox, repositoryKnown, seedRepository, type GitSandbox, type SeededRepository } from '@delivery/repository-directory/testing';
+import type { RunningService, ServiceDefinition } from '@delivery/service-kit';
+import { createServiceFixture, waitForEvent, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { commitService } from './commit.service';
 
 // Shared by the commit service's integration tests (real NATS, Postgres and git).
 export type CommitCreatedEvent = Envelope<PayloadOf<'CommitCreated'>, 'CommitCreated'>;
@@ -35,4 +36,45 @@ export function commitFailed(fx: ServiceFixture, predicate: (event: CommitFailed
 /** the envelope fx.send would publish, without publishing it (to know its id beforehand) */
 export function commandOf<T extends 'CreateCommit' | 'RevertCommit'>(type: T, payload: PayloadOf<T>): Envelope<PayloadOf<T>, T> {
   return createEnvelope(type, payload, { source: 'test-agent', tenantId: 'acme', projectId: 'web', actor: { kind: 'agent', id: 'agent-7' } });
+}
+
+/** A service that commits through the commit service (it sends CreateCommit), both running on real NATS, Postgres
+ * and git: the integration harness of deployment-manifest and pipeline-generator. */
+export interface CommittingHarness {
+  fx: ServiceFixture;
+  sandbox: GitSandbox;
+  service: RunningService;
+  /** the commit service, once started */
+  commits?: RunningService;
+  startCommits(): Promise<RunningService>;
+  /** a repository both running services know */
+  repository(name: string, files?: Record<string, string>): Promise<SeededRepository>;
+  close(): Promise<void>;
+}
+
+/** options.commits false: the commit service starts later (startCommits), so CreateCommits wait on the bus */
+export async function startCommittingHarness(prefix: string, definition: ServiceDefinition, options: { commits?: boolean } = {}): Promise<CommittingHarness> {
+  const sandbox = await createGitSandbox();
+  const fx = await createServiceFixture(prefix);
+  const service = await fx.start(definition);
+  const harness: CommittingHarness = {
+    fx,
+    sandbox,
+    service,
+    async startCommits() {
+      harness.commits = await fx.start(commitService());
+      return harness.commits;
+    },
+    async repository(name, files) {
+      const repo = await seedRepository(fx, sandbox, name, { ...(files ? { files } : {}), knownBy: service });
+      if (harness.commits) await repositoryKnown(harness.commits, repo.repositoryId);
+      return repo;
+    },
+    async close() {
+      await fx.close();
+      await sandbox.close();
+    },
+  };
+  if (options.commits ?? true) await harness.startCommits();
+  return harness;
 }
