@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { PayloadOf } from '@delivery/contracts';
 import type { spawnCompiled } from '@delivery/testing';
 
 // What the scenarios that run a real service as its own process (r1, i1, p1, go1) share.
@@ -33,21 +32,4 @@ export async function stop(service: ReturnType<typeof spawnCompiled>): Promise<v
   const timer = setTimeout(() => service.process.kill('SIGKILL'), 10_000);
   await service.exited;
   clearTimeout(timer);
-}
-
-/** build-result's answer for a succeeded build: what a release is planned from, and what images are built from. */
-export function succeededBuild(buildId: string): PayloadOf<'BuildCompleted'> {
-  return {
-    buildId,
-    runId: `run-${buildId}`,
-    repositoryId: 'repo-1',
-    branch: 'main',
-    sha: 'a'.repeat(40),
-    pullRequestId: null,
-    status: 'Succeeded',
-    tests: { total: 1, passed: 1, failed: 0, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
 }

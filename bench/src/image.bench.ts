@@ -12,9 +12,9 @@ import { pack } from 'tar-stream';
 import { FileArtifactStore } from '@delivery/artifacts';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { BusPublisher, createEnvelope } from '@delivery/messaging';
-import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
+import { buildCompletedPayload, createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, LatencyRecorder, nowMs, rate, round, stopwatch, type ScenarioResult } from './stats';
-import { freePort, processCpuSeconds, stop, succeededBuild } from './child-process';
+import { freePort, processCpuSeconds, stop } from './child-process';
 
 // Issue 5: image build + push through the container-image service (i1) against `skopeo copy` of the same image to the
 // same registry in the same run (i0). i1 leaves its registry and the image it pushed for i0; i0 copies that image
@@ -108,7 +108,7 @@ export async function imageServiceBench(options: ImageBenchOptions): Promise<Sce
       await storeArtifact(artifacts, 'bench-app-1.0.0.tgz', 'npm-package', await npmTarball()),
       await storeArtifact(artifacts, 'settings.json', 'file', Buffer.from('{"port":3000,"log":"info"}\n')),
     ];
-    await publisher.publish(createEnvelope('BuildCompleted', succeededBuild(BUILD), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
+    await publisher.publish(createEnvelope('BuildCompleted', buildCompletedPayload(BUILD), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
     await unlessExited(
       eventually(async () => ((await pg.query(`SELECT 1 FROM ${SCHEMA}.builds WHERE build_id = $1`, [BUILD])).rowCount ? true : undefined), `build ${BUILD} known to the container-image service`, 60_000),
     );

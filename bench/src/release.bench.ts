@@ -6,9 +6,9 @@ import { eventStoreMigrations, PostgresEventStore } from '@delivery/eventstore';
 import { BusPublisher, createEnvelope, toNewEvent } from '@delivery/messaging';
 import { createServiceDataSource, platformMigrations, runMigrations } from '@delivery/persistence';
 import { RELEASES_ADMIN } from '@delivery/release-scopes';
-import { createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
+import { buildCompletedPayload, createTestBus, createTestDatabase, eventually, spawnCompiled } from '@delivery/testing';
 import { cpuMeter, LatencyRecorder, nowMs, rate, round, stopwatch, type ScenarioResult } from './stats';
-import { freePort, processCpuSeconds, stop, succeededBuild } from './child-process';
+import { freePort, processCpuSeconds, stop } from './child-process';
 
 // Issue 4: releases through plan → approve → promote over three environments → deployed.
 // (r1) the real release service (a separate process, as deployed) driven over the bus; the bench plays the agent
@@ -232,7 +232,7 @@ export async function releaseServiceBench(options: ReleaseBenchOptions): Promise
       60_000,
     ));
     if (response.status !== 200) throw new Error(`PUT release-policy: ${response.status} ${await response.text()}`);
-    await publisher.publish(createEnvelope('BuildCompleted', succeededBuild(BUILD), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
+    await publisher.publish(createEnvelope('BuildCompleted', buildCompletedPayload(BUILD), { source: 'build-result', tenantId: TENANT, projectId: PROJECT }));
     await unlessExited(eventually(async () => ((await pg.query(`SELECT 1 FROM ${SCHEMA}.builds WHERE build_id = $1`, [BUILD])).rowCount ? true : undefined), `build ${BUILD} known to the release service`, 30_000));
 
     await drive('warm', options.warmup);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listServices, openServiceRegistry, type ServiceRegistration } from '@delivery/service-kit';
-import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import { buildCompletedPayload, buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
 
 // The platform as real processes for an end-to-end test: its own bus namespace, database and git data directory,
 // ops and the named services run from dist/ as in production, and their URLs from the service registry.
@@ -61,19 +61,7 @@ export async function createPlatform(prefix: string, jwtSecret: string): Promise
 /** A succeeded build of tenant acme as build-result reports it, on `traceId`: what a release is planned from. */
 export function succeededBuild(buildId: string, traceId: string, where: { projectId: string; repositoryId: string }): Record<string, unknown> {
   const id = randomUUID();
-  const payload = {
-    buildId,
-    runId: `run-${buildId}`,
-    repositoryId: where.repositoryId,
-    branch: 'main',
-    sha: randomBytes(20).toString('hex'),
-    pullRequestId: null,
-    status: 'Succeeded',
-    tests: { total: 12, passed: 12, failed: 0, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
+  const payload = buildCompletedPayload(buildId, 'Succeeded', { repositoryId: where.repositoryId, sha: randomBytes(20).toString('hex'), tests: { total: 12, passed: 12, failed: 0, skipped: 0 } });
   const actor = { kind: 'service', id: 'build-result' };
   return { id, type: 'BuildCompleted', schemaVersion: 1, kind: 'event', source: 'build-result', tenantId: 'acme', projectId: where.projectId, traceId, causationId: null, correlationId: id, actor, occurredAt: new Date().toISOString(), payload };
 }

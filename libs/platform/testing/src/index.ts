@@ -5,3 +5,4 @@ export * from './processes';
 export * from './service.fixture';
 export * from './contract-client';
 export * from './read-only';
+export * from './builds.fixture';

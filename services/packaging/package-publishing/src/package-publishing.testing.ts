@@ -6,7 +6,7 @@ import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { createEnvelope } from '@delivery/messaging';
 import { newTraceId } from '@delivery/observability';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, eventually, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { buildCompletedPayload, createServiceFixture, eventually, type ServiceFixture, waitForMessages } from '@delivery/testing';
 import type { FeedsConfig } from './feeds/feeds.config';
 import { digestOf } from './feeds/package.integrity';
 import { packagePublishingService } from './package-publishing.service';
@@ -45,19 +45,7 @@ export async function startPublishingHarness(feeds: (dir: string) => FeedsConfig
     artifacts,
     dir,
     async build(buildId, status = 'Succeeded') {
-      const payload: PayloadOf<'BuildCompleted'> = {
-        buildId,
-        runId: `run-${buildId}`,
-        repositoryId: 'repo-1',
-        branch: 'main',
-        sha: 'a'.repeat(40),
-        pullRequestId: null,
-        status,
-        tests: { total: 1, passed: status === 'Succeeded' ? 1 : 0, failed: status === 'Succeeded' ? 0 : 1, skipped: 0 },
-        coverage: null,
-        failedTests: [],
-        artifacts: [],
-      };
+      const payload = buildCompletedPayload(buildId, status);
       await fx.publisher.publish(createEnvelope('BuildCompleted', payload, { source: 'build-result', tenantId: 'acme', projectId: 'web', traceId: newTraceId() }));
       await eventually(
         async () => ((await service.dataSource.query(`SELECT 1 FROM package_publishing.builds WHERE build_id = $1 AND status = $2`, [buildId, status])) as unknown[]).length > 0 || undefined,

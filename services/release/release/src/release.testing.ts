@@ -4,7 +4,7 @@ import { createEnvelope } from '@delivery/messaging';
 import { newTraceId } from '@delivery/observability';
 import { quoteSchema, schemaOf } from '@delivery/persistence';
 import type { RunningService } from '@delivery/service-kit';
-import { eventually, waitForEvent, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { buildCompletedPayload, eventually, type ServiceFixture, waitForEvent, waitForMessages } from '@delivery/testing';
 
 // Shared by the release service's integration tests (real NATS and Postgres). The tests play build-result (they
 // publish BuildCompleted) and environment-promotion (they answer PromoteDeployment with its id as correlationId).
@@ -30,19 +30,7 @@ export function planBody(buildId: string, environments = ['dev1', 'stage1', 'pro
 /** Publishes BuildCompleted as build-result does and waits until the release service knows the build; returns its traceId. */
 export async function knownBuild(fx: ServiceFixture, service: RunningService, buildId: string, status: 'Succeeded' | 'Failed' = 'Succeeded'): Promise<string> {
   const traceId = newTraceId();
-  const payload: PayloadOf<'BuildCompleted'> = {
-    buildId,
-    runId: `run-${buildId}`,
-    repositoryId: 'repo-1',
-    branch: 'main',
-    sha: 'a'.repeat(40),
-    pullRequestId: null,
-    status,
-    tests: { total: 1, passed: status === 'Succeeded' ? 1 : 0, failed: status === 'Succeeded' ? 0 : 1, skipped: 0 },
-    coverage: null,
-    failedTests: [],
-    artifacts: [],
-  };
+  const payload = buildCompletedPayload(buildId, status);
   await fx.publisher.publish(createEnvelope('BuildCompleted', payload, { source: 'build-result', tenantId: 'acme', projectId: 'web', traceId }));
   const table = `${quoteSchema(schemaOf(service.dataSource))}.builds`;
   await eventually(async () => ((await service.dataSource.query(`SELECT 1 FROM ${table} WHERE build_id = $1`, [buildId])) as unknown[]).length > 0 || undefined, `build ${buildId} known`);
