@@ -7,7 +7,7 @@ import { FileArtifactStore } from '@delivery/artifacts';
 import type { Envelope, PayloadOf, schemas } from '@delivery/contracts';
 import { createEnvelope, uuidv7 } from '@delivery/messaging';
 import type { RunningService } from '@delivery/service-kit';
-import { createServiceFixture, eventually, waitForMessages, type ServiceFixture } from '@delivery/testing';
+import { buildCompletedPayload, createServiceFixture, eventually, type ServiceFixture, waitForMessages } from '@delivery/testing';
 import { containerImageService } from './container-image.service';
 import type { ContainerImageOptions } from './container-image.options';
 
@@ -113,19 +113,7 @@ export async function startImageHarness(options: Partial<ContainerImageOptions>,
       return { name, kind, location, digest: stored.digest, size: stored.size };
     },
     async buildCompleted(status = 'Succeeded', buildId = uuidv7()) {
-      const payload: PayloadOf<'BuildCompleted'> = {
-        buildId,
-        runId,
-        repositoryId: 'repo-shop',
-        branch: 'main',
-        sha: 'a'.repeat(40),
-        pullRequestId: null,
-        status,
-        tests: { total: 1, passed: status === 'Succeeded' ? 1 : 0, failed: status === 'Succeeded' ? 0 : 1, skipped: 0 },
-        coverage: null,
-        failedTests: [],
-        artifacts: [],
-      };
+      const payload = buildCompletedPayload(buildId, status, { runId, repositoryId: 'repo-shop' });
       await fx.publisher.publish(createEnvelope('BuildCompleted', payload, { source: 'build-result', tenantId: 'acme', projectId: 'web' }));
       await eventually(async () => {
         const rows: unknown[] = await service.dataSource.query(`SELECT 1 FROM builds WHERE build_id = $1`, [buildId]);

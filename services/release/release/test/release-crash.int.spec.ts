@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Client } from 'pg';
 import { BusPublisher, createEnvelope } from '@delivery/messaging';
-import { buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import { buildCompletedPayload, buildOnce, type Child, createTestBus, createTestDatabase, eventually, spawnCompiled, type TestBus, type TestDatabase } from '@delivery/testing';
 import { evolve, initialState, type ReleaseEvent, type ReleaseState } from '../src/domain/release-plan.decider';
 import { planBody, promoted, type PromoteCommand } from '../src/release.testing';
 
@@ -76,7 +76,7 @@ describe('release service under SIGKILL (real processes, NATS, Postgres)', () =>
     await publisher.publish(
       createEnvelope(
         'BuildCompleted',
-        { buildId: 'crash-build', runId: 'run-1', repositoryId: 'repo-1', branch: 'main', sha: 'a'.repeat(40), pullRequestId: null, status: 'Succeeded', tests: { total: 1, passed: 1, failed: 0, skipped: 0 }, coverage: null, failedTests: [], artifacts: [] },
+        buildCompletedPayload('crash-build', 'Succeeded', { runId: 'run-1' }),
         { ...options, source: 'build-result' },
       ),
     );
