@@ -178,7 +178,9 @@ function slottedWorkloads(spec: Spec, target: TrafficSlot, slots: SlotEntry[], p
       workloads.push(withHash({ ...spec, ...named, releaseId: entry.releaseId ?? spec.releaseId }));
       continue;
     }
-    const known = previous?.workloads ?? [];
+    // what ran in the target slot is being replaced there: it is never what the other slot keeps (a first
+    // blue-green release re-synced would otherwise start its own spec in the idle slot too)
+    const known = (previous?.workloads ?? []).filter((w) => w.slot !== target);
     // same slot first; else by version; a slot that only "keeps what runs" takes the pinned revision's own release
     const prior =
       known.find((w) => w.slot === entry.slot && (entry.version === null || w.version === entry.version)) ??

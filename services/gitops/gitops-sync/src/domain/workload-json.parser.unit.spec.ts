@@ -83,6 +83,17 @@ describe('desiredFromWorkloadJson: the desired state of a rendered workload.json
     expect(desired.weights).toEqual([{ slot: 'green', weight: 100 }]);
   });
 
+  it('given a first blue-green release re-synced over its own applied state, then the idle slot stays empty', () => {
+    const first = edit('blue-green', (d) => {
+      d.slot = 'blue';
+      d.slots = [{ slot: 'blue', weight: 100, replicas: 2, revision: null, releaseId: RELEASE, version: '1.4.0' }, { slot: 'green', weight: 0, replicas: 2, revision: null, releaseId: null, version: null }];
+    });
+    const applied = desiredFromWorkloadJson(JSON.stringify(first), REV_A);
+    const again = desiredFromWorkloadJson(JSON.stringify(first), REV_A, { previous: applied });
+    expect(again.workloads.map((w) => w.name)).toEqual(['shop-api-blue']);
+    expect(again).toEqual(applied);
+  });
+
   it('given the same workload with keys in another order, then the specHash is the same; a changed env changes it', () => {
     const doc = fixtureDoc('rolling-npm');
     const reordered = JSON.stringify(Object.fromEntries(Object.entries(doc).reverse()));
