@@ -65,7 +65,7 @@ export class ApplicationReconciler {
 
     let desired: DesiredApplication;
     try {
-      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), ...(input.prune !== undefined ? { prune: input.prune } : {}) });
+      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), progressDeadlineSeconds: this.settings.progressDeadlineSeconds, ...(input.prune !== undefined ? { prune: input.prune } : {}) });
     } catch (error) {
       if (!(error instanceof PlatformError) || error.disposition !== 'reject') throw error;
       // reported once per revision: nothing is applied until a new revision (or a manual sync) comes

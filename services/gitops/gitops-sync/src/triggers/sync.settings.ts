@@ -1,4 +1,5 @@
 import { npmFeedsOf, type NpmFeeds } from '../domain/npm-feeds';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../domain/workload-json.parser';
 
 export const SYNC_SETTINGS = Symbol('SYNC_SETTINGS');
 export const INTERVAL_TIMER = 'gitops.interval';
@@ -15,6 +16,10 @@ export interface SyncSettings {
   npmFeeds: NpmFeeds;
   /** how often RuntimeHealthReported goes out per synced application (default 5 s, HEALTH_REPORT_INTERVAL_MS) */
   healthReportIntervalMs: number;
+  /** how long a revision may stay Progressing after it was first applied before it escalates (progress-deadline):
+   * default 600 s like Kubernetes' progressDeadlineSeconds, GITOPS_PROGRESS_DEADLINE_SECONDS. workload.json
+   * carries none (deployment-manifest renders none, in workload.json or the Deployment): it is this service's */
+  progressDeadlineSeconds: number;
 }
 export interface IntervalPayload {
   tenantId: string;
@@ -29,6 +34,7 @@ export function syncSettingsOf(options: Partial<SyncSettings>, env: NodeJS.Proce
     settleMs: options.settleMs ?? positive(env.GITOPS_SETTLE_MS) ?? 1_000,
     npmFeeds: options.npmFeeds ?? npmFeedsOf(env.GITOPS_NPM_FEEDS),
     healthReportIntervalMs: options.healthReportIntervalMs ?? positive(env.HEALTH_REPORT_INTERVAL_MS) ?? 5_000,
+    progressDeadlineSeconds: options.progressDeadlineSeconds ?? positive(env.GITOPS_PROGRESS_DEADLINE_SECONDS) ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
   };
 }
 

@@ -1,8 +1,14 @@
 import { syncSettingsOf } from './sync.settings';
 
 describe('sync settings', () => {
-  it('defaults: 30 s interval, 1 s settle, 5 s health reports, no npm feeds', () => {
-    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 1_000, npmFeeds: {}, healthReportIntervalMs: 5_000 });
+  it('defaults: 30 s interval, 1 s settle, 5 s health reports, no npm feeds, 600 s progress deadline', () => {
+    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 1_000, npmFeeds: {}, healthReportIntervalMs: 5_000, progressDeadlineSeconds: 600 });
+  });
+
+  it('reads GITOPS_PROGRESS_DEADLINE_SECONDS (a positive number); the option wins', () => {
+    expect(syncSettingsOf({}, { GITOPS_PROGRESS_DEADLINE_SECONDS: '90' }).progressDeadlineSeconds).toBe(90);
+    expect(syncSettingsOf({}, { GITOPS_PROGRESS_DEADLINE_SECONDS: '-1' }).progressDeadlineSeconds).toBe(600);
+    expect(syncSettingsOf({ progressDeadlineSeconds: 2 }, { GITOPS_PROGRESS_DEADLINE_SECONDS: '90' }).progressDeadlineSeconds).toBe(2);
   });
 
   it('reads GITOPS_SYNC_INTERVAL_MS, HEALTH_REPORT_INTERVAL_MS and GITOPS_NPM_FEEDS; options win', () => {
