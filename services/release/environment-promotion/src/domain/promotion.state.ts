@@ -107,7 +107,7 @@ function apply(attempt: Attempt, { envelope, at }: HistoryItem): Attempt {
         step.revision === (envelope.payload as PayloadOf<'GitOpsSynced'>).revision && step.syncedAt === undefined ? { ...step, syncedAt: at } : step,
       );
     case 'RuntimeHealthReported':
-      return withStep(attempt, (step) => observeHealth(attempt.command.payload.healthGates, step, envelope.payload as PayloadOf<'RuntimeHealthReported'>));
+      return withStep(attempt, (step) => observeHealth(attempt.command.payload.healthGates, step, releaseRevisions(attempt), envelope.payload as PayloadOf<'RuntimeHealthReported'>));
     case 'TrafficShifted':
       return withStep(attempt, (step) => ({ ...step, shifted: true }));
     case 'HealthGateEvaluated':
@@ -149,11 +149,21 @@ function withStep(attempt: Attempt, change: (step: StepState) => StepState): Att
   return { ...attempt, steps: attempt.steps.map((s, index) => (index === attempt.current ? changed : s)) };
 }
 
-// Probe streaks and traffic counters of the step's revision, per gate: each http-probe gate has its own path and status.
-function observeHealth(gates: readonly schemas.HealthGate[], step: StepState, report: PayloadOf<'RuntimeHealthReported'>): StepState {
+/**
+ * The revisions this attempt committed up to its current step. A runtime counts a slot's traffic under the revision
+ * its spec was first applied at, and a canary step that only moves weights leaves the canary's spec as it was: its
+ * traffic stays under an earlier step's revision, and it is still this release's traffic.
+ */
+export function releaseRevisions(attempt: Attempt): ReadonlySet<string> {
+  return new Set(attempt.steps.slice(0, attempt.current + 1).flatMap((s) => (s.revision === undefined ? [] : [s.revision])));
+}
+
+// Probe streaks of the step's revision and traffic counters of this release's revisions, per gate: each http-probe
+// gate has its own path and status.
+function observeHealth(gates: readonly schemas.HealthGate[], step: StepState, mine: ReadonlySet<string>, report: PayloadOf<'RuntimeHealthReported'>): StepState {
   if (step.revision === undefined || step.syncedAt === undefined) return step;
   const probes = report.probes.filter((p) => p.revision === step.revision);
-  const traffic = report.traffic.find((t) => t.revision === step.revision);
+  const traffic = sumTraffic(report.traffic.filter((t) => mine.has(t.revision)));
   const progress = step.gates.map((gate, index): GateProgress => {
     const spec = gates[index];
     if (!spec || gate.result) return gate;
@@ -170,6 +180,14 @@ function observeHealth(gates: readonly schemas.HealthGate[], step: StepState, re
     return next;
   });
   return { ...step, gates: progress };
+}
+
+type Traffic = PayloadOf<'RuntimeHealthReported'>['traffic'][number];
+/** one window's counters over several revisions (p99: the worst of them); undefined when none */
+function sumTraffic(entries: readonly Traffic[]): { requests: number; errors5xx: number; p99Ms: number | null } | undefined {
+  if (entries.length === 0) return undefined;
+  const p99s = entries.flatMap((t) => (t.p99Ms === null ? [] : [t.p99Ms]));
+  return { requests: entries.reduce((n, t) => n + t.requests, 0), errors5xx: entries.reduce((n, t) => n + t.errors5xx, 0), p99Ms: p99s.length > 0 ? Math.max(...p99s) : null };
 }
 
 // HealthGateEvaluated carries the gate itself, not its index: the first unresolved gate with the same spec is it.

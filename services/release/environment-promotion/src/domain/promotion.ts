@@ -5,6 +5,7 @@ import {
   committedRevisions,
   evolve,
   latestRevision,
+  releaseRevisions,
   revertKey,
   type Attempt,
   type GateResult,
@@ -131,9 +132,9 @@ function onEvent(state: PromotionState, envelope: Envelope, now: Date): Decision
     }
     case 'RuntimeHealthReported': {
       const report = envelope.payload as PayloadOf<'RuntimeHealthReported'>;
-      const about = (r: { revision: string }) => r.revision === step?.revision;
+      const mine = releaseRevisions(attempt);
       const pending = step?.gated === true && step.gates.some((g) => g.result === undefined);
-      return promoting && step.syncedAt !== undefined && pending && (report.probes.some(about) || report.traffic.some(about)) ? observe((ctx) => ctx.advance()) : nothing();
+      return promoting && step.syncedAt !== undefined && pending && (report.probes.some((p) => p.revision === step.revision) || report.traffic.some((t) => mine.has(t.revision))) ? observe((ctx) => ctx.advance()) : nothing();
     }
     case 'CommitCreated': {
       if (!correlated) return nothing();

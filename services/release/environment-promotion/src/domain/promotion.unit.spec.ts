@@ -93,6 +93,23 @@ describe('promotion decider', () => {
       expect(sim.of('DeploymentPromoted')[0]?.payload).toMatchObject({ revision: sha('3'), strategy: 'canary' });
     });
 
+    it('counts the canary slot\'s traffic under the revision its spec was first applied at (the runtime keeps it while only weights move)', () => {
+      const sim = new Sim();
+      sim.promote(promoteCommand(canary, [errorRate]), { slot: 'stable', revision: OLD });
+      for (const revision of [sha('1'), sha('2'), sha('3')]) {
+        sim.rendered(revision);
+        sim.synced(revision);
+        sim.health(OLD, { requests: 500, errors: 0 }); // the stable slot's traffic is not this release's
+        sim.health(sha('1'), { requests: 100, errors: 0 });
+      }
+      expect(sim.of('HealthGateEvaluated').map((e) => [e.payload.step?.weight, e.payload.passed, e.payload.observed.requests])).toEqual([
+        [10, true, 100],
+        [50, true, 100],
+        [100, true, 100],
+      ]);
+      expect(sim.of('DeploymentPromoted')).toHaveLength(1);
+    });
+
     it('holds each step for its pause after the gates passed', () => {
       const sim = new Sim();
       sim.promote(promoteCommand({ kind: 'canary', steps: [{ weight: 20, pauseSeconds: 300 }, { weight: 100 }] }, [errorRate]), { slot: 'stable', revision: OLD });
