@@ -9,12 +9,15 @@ export interface ReplicaView {
   /** epoch ms of the current process' spawn (or adoption record), null without a process */
   startedAt: number | null;
   recentRestarts: number;
-  specHash: string | null;
+  /** the spec this replica runs (or restarts with) */
+  specHash: string;
   lastExit: string | null;
 }
 
 export interface HealthInput {
   desiredReplicas: number;
+  /** the spec the workload converges to: replicas on another one are being replaced (a rollout) */
+  specHash: string;
   replicas: ReplicaView[];
   now: number;
   startupDeadlineMs: number;
@@ -24,7 +27,7 @@ export interface HealthInput {
 export interface AggregatedHealth {
   health: HealthStatus;
   readyReplicas: number;
-  /** the spec all processes run; null when none run or they differ (mid-replacement) */
+  /** the spec the workload converges to (as a Deployment's spec during a rollout); null when no process runs */
   specHash: string | null;
   message?: string;
 }
@@ -32,8 +35,8 @@ export interface AggregatedHealth {
 export function aggregateHealth(input: HealthInput): AggregatedHealth {
   const { replicas, now } = input;
   const readyReplicas = replicas.filter((r) => r.phase === 'running' && r.ready).length;
-  const hashes = new Set(replicas.filter((r) => r.phase === 'running').map((r) => r.specHash));
-  const specHash = hashes.size === 1 ? ([...hashes][0] ?? null) : null;
+  const specHash = replicas.some((r) => r.phase === 'running') ? input.specHash : null;
+  const outdated = replicas.filter((r) => r.specHash !== input.specHash).length;
 
   const crashLooping = replicas.filter((r) => !r.ready && r.recentRestarts >= input.crashLoopRestarts);
   if (crashLooping.length > 0) {
@@ -48,9 +51,10 @@ export function aggregateHealth(input: HealthInput): AggregatedHealth {
   if (input.desiredReplicas > 0 && replicas.every((r) => r.phase === 'stopped')) {
     return { health: 'Missing', readyReplicas, specHash, message: 'no process' };
   }
-  if (readyReplicas === input.desiredReplicas && replicas.length === input.desiredReplicas) {
+  if (readyReplicas === input.desiredReplicas && replicas.length === input.desiredReplicas && outdated === 0) {
     return { health: 'Healthy', readyReplicas, specHash };
   }
+  const rolling = outdated > 0 ? [`${outdated} replica(s) of the previous spec still to replace`] : [];
   const waiting = replicas.filter((r) => r.phase === 'backoff').map((r) => `replica ${r.index} restarting (${r.lastExit ?? 'exited'})`);
-  return { health: 'Progressing', readyReplicas, specHash, message: [`${readyReplicas}/${input.desiredReplicas} ready`, ...waiting].join('; ') };
+  return { health: 'Progressing', readyReplicas, specHash, message: [`${readyReplicas}/${input.desiredReplicas} ready`, ...rolling, ...waiting].join('; ') };
 }

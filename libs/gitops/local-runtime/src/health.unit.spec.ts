@@ -2,7 +2,7 @@ import { aggregateHealth, type HealthInput, type ReplicaView } from './health';
 
 const now = 1_000_000;
 const replica = (over: Partial<ReplicaView> = {}): ReplicaView => ({ index: 0, phase: 'running', ready: true, startedAt: now - 5000, recentRestarts: 0, specHash: 'h1', lastExit: null, ...over });
-const input = (replicas: ReplicaView[], desiredReplicas = replicas.length): HealthInput => ({ desiredReplicas, replicas, now, startupDeadlineMs: 60_000, crashLoopRestarts: 3 });
+const input = (replicas: ReplicaView[], desiredReplicas = replicas.length): HealthInput => ({ desiredReplicas, specHash: 'h1', replicas, now, startupDeadlineMs: 60_000, crashLoopRestarts: 3 });
 
 describe('aggregateHealth', () => {
   it('Healthy when every desired replica is ready', () => {
@@ -38,7 +38,12 @@ describe('aggregateHealth', () => {
     expect(aggregateHealth(input([replica({ phase: 'stopped', ready: false, startedAt: null })])).health).toBe('Missing');
   });
 
-  it('reports no specHash while replicas run different specs', () => {
-    expect(aggregateHealth(input([replica(), replica({ index: 1, specHash: 'h2' })])).specHash).toBeNull();
+  it('during a rollout: the target specHash, Progressing while a replica of another spec remains, even with all ready', () => {
+    const result = aggregateHealth(input([replica(), replica({ index: 2, specHash: 'h0' })], 2));
+    expect(result).toEqual({ health: 'Progressing', readyReplicas: 2, specHash: 'h1', message: '2/2 ready; 1 replica(s) of the previous spec still to replace' });
+  });
+
+  it('reports no specHash when no process runs', () => {
+    expect(aggregateHealth(input([replica({ phase: 'backoff', ready: false, startedAt: null })])).specHash).toBeNull();
   });
 });

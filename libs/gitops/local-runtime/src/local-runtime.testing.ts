@@ -7,12 +7,17 @@ import { isSameProcessAlive, readProcStat } from './proc-stat';
 import { ProcessRecordStore } from './process-record.store';
 import type { SupervisedWorkload } from './supervisor.config';
 
-// Small real programs the integration tests supervise. MARKER (optional) gets a line per SIGTERM received.
+// Small real programs the integration tests supervise. MARKER (optional) gets a line per SIGTERM received;
+// READY_AFTER_MS (optional) makes server.js answer /health with 503 for that long after its start (a slow starter).
 const SCRIPTS: Record<string, string> = {
   'server.js': `
 const http = require('http'), fs = require('fs');
+const startedAt = Date.now();
 const server = http.createServer((req, res) => {
-  if (req.url === '/health') { res.writeHead(200); return res.end('ok'); }
+  if (req.url === '/health') {
+    const ready = Date.now() - startedAt >= Number(process.env.READY_AFTER_MS || 0);
+    res.writeHead(ready ? 200 : 503); return res.end(ready ? 'ok' : 'starting');
+  }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ pid: process.pid, version: process.env.VERSION, cwd: process.cwd() }));
 });

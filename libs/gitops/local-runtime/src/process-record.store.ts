@@ -23,10 +23,14 @@ export interface ProcessRecord {
 
 export class ProcessRecordStore {
   readonly dir: string;
+  /** `<stateDir>/workloads/<workload>.json`: the workload as last applied (what a rollout converges to) */
+  private readonly targets: string;
 
   constructor(stateDir: string) {
     this.dir = path.join(stateDir, 'processes');
+    this.targets = path.join(stateDir, 'workloads');
     mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.targets, { recursive: true });
   }
 
   fileOf(workload: string, replica: number): string {
@@ -34,9 +38,25 @@ export class ProcessRecordStore {
   }
 
   write(record: ProcessRecord): void {
-    const file = this.fileOf(record.workload, record.replica);
-    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2));
-    renameSync(`${file}.tmp`, file);
+    writeAtomically(this.fileOf(record.workload, record.replica), record);
+  }
+
+  /** Remembers the applied workload, so that a successor resumes its rollout after a restart. */
+  writeTarget(spec: SupervisedWorkload): void {
+    writeAtomically(path.join(this.targets, `${spec.name}.json`), spec);
+  }
+
+  /** null when never written (a state dir of an older supervisor) or unreadable */
+  readTarget(workload: string): SupervisedWorkload | null {
+    try {
+      return JSON.parse(readFileSync(path.join(this.targets, `${workload}.json`), 'utf8')) as SupervisedWorkload;
+    } catch {
+      return null;
+    }
+  }
+
+  deleteTarget(workload: string): void {
+    rmSync(path.join(this.targets, `${workload}.json`), { force: true });
   }
 
   delete(workload: string, replica: number): void {
@@ -54,4 +74,9 @@ export class ProcessRecordStore {
         }
       });
   }
+}
+
+function writeAtomically(file: string, value: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2));
+  renameSync(`${file}.tmp`, file);
 }

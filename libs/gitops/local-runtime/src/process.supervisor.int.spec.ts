@@ -87,6 +87,68 @@ describe('ProcessSupervisor (real processes)', () => {
     await sup.stopAll();
   });
 
+  it('a new spec that never becomes ready: one surge replica, the old replicas keep running and ready; going back stops it', async () => {
+    const sup = supervisor({ startupDeadlineMs: 1500 });
+    const v1 = workload(scripts, 'web', 'server.js', { replicas: 2 });
+    await sup.apply([v1]);
+    await eventually(healthy(sup, 'web'), 'v1 Healthy');
+    const oldPids = pidsOf(sup, 'web');
+    const oldEndpoints = sup.endpoints('web').sort();
+
+    const stuck = workload(scripts, 'web', 'never-ready.js', { replicas: 2, version: '2.0.0' });
+    expect(await sup.apply([stuck])).toEqual(['web']);
+    expect(sup.observeWorkload('web')).toMatchObject({ health: 'Progressing', specHash: stuck.specHash });
+    const observed = await eventually(() => (sup.observeWorkload('web').health === 'Degraded' ? sup.observeWorkload('web') : undefined), 'past the startup deadline', 8000);
+    expect(observed).toMatchObject({ specHash: stuck.specHash, replicas: 3, readyReplicas: 2, message: 'replica 2 not ready 2s after start' });
+    expect(sup.processes('web').map((p) => [p.replica, p.ready])).toEqual([[0, true], [1, true], [2, false]]);
+    expect(pidsOf(sup, 'web').slice(0, 2)).toEqual(oldPids);
+    expect(oldPids.every((pid) => alive(pid ?? -1))).toBe(true);
+    expect(sup.endpoints('web').sort()).toEqual(oldEndpoints);
+
+    // going back (a rollback) only stops the stuck replica: the old ones were never touched
+    expect(await sup.apply([v1])).toEqual(['web']);
+    const back = await eventually(healthy(sup, 'web'), 'v1 Healthy again');
+    expect(back).toMatchObject({ specHash: v1.specHash, replicas: 2 });
+    expect(pidsOf(sup, 'web')).toEqual(oldPids);
+    await sup.stopAll();
+  });
+
+  it('a supervisor restarted mid-rollout adopts old and new replicas, starts no duplicate, and finishes the rollout', async () => {
+    const stateDir = tempDir('state');
+    const first = supervisor({}, stateDir);
+    await first.apply([workload(scripts, 'web', 'server.js', { replicas: 2 })]);
+    await eventually(healthy(first, 'web'), 'v1 Healthy');
+    const oldPids = pidsOf(first, 'web');
+    const v2 = workload(scripts, 'web', 'server.js', { replicas: 2, version: '2.0.0', env: { VERSION: '2.0.0', READY_AFTER_MS: '1500' } });
+    await first.apply([v2]);
+    // the surge replica runs (not ready for 1.5 s): records of 2 old and 1 new replica are on disk
+    const surge = await eventually(() => first.processes('web').find((p) => p.replica === 2 && p.pid !== null), 'the surge replica started');
+    first.close();
+    expect(new ProcessRecordStore(stateDir).readAll().map((r) => [r.replica, r.specHash === v2.specHash])).toEqual([[0, false], [1, false], [2, true]]);
+
+    const second = supervisor({}, stateDir);
+    expect(await second.recover()).toEqual({ adopted: ['web-0', 'web-1', 'web-2'], restarting: [] });
+    const seen = new Set<number>();
+    let most = 0;
+    const done = await eventually(() => {
+      const processes = second.processes('web');
+      for (const p of processes) if (p.pid !== null) seen.add(p.pid);
+      most = Math.max(most, processes.length);
+      return second.observeWorkload('web').health === 'Healthy' ? second.observeWorkload('web') : undefined;
+    }, 'v2 Healthy', 15_000);
+    expect(done).toMatchObject({ specHash: v2.specHash, replicas: 2, readyReplicas: 2 });
+    expect(most).toBe(3);
+    // the adopted new replica kept its pid; exactly one more new process was started; the old ones are gone
+    const fresh = pidsOf(second, 'web');
+    expect(fresh).toContain(surge.pid);
+    expect([...seen].filter((pid) => !oldPids.includes(pid)).sort()).toEqual([...fresh].sort());
+    expect(oldPids.some((pid) => alive(pid ?? -1))).toBe(false);
+    expect(new ProcessRecordStore(stateDir).readAll().every((r) => r.specHash === v2.specHash)).toBe(true);
+    const served = await Promise.all(second.endpoints('web').map((e) => getJson(e)));
+    expect(served.map((s) => s.version)).toEqual(['2.0.0', '2.0.0']);
+    await second.stopAll();
+  });
+
   it('scales down: the extra replicas are stopped and forgotten', async () => {
     const stateDir = tempDir('state');
     const sup = supervisor({}, stateDir);

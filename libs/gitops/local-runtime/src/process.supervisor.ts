@@ -15,14 +15,15 @@ interface RunningProcess {
   startTime: number;
   startedAt: number;
   specHash: string;
-  template: string;
   /** null for an adopted process (not our child: its exit is seen by polling /proc) */
   child: ChildProcess | null;
 }
 
 interface Replica {
   workload: string;
+  /** the replica's number for its whole life (state file and port key); a new replica takes the lowest free one */
   index: number;
+  /** what this replica runs (or restarts with); during a rollout not the workload's target */
   spec: SupervisedWorkload;
   port: number | null;
   proc: RunningProcess | null;
@@ -44,6 +45,7 @@ interface Replica {
 }
 
 interface WorkloadEntry {
+  /** the target: the workload as last applied */
   spec: SupervisedWorkload;
   replicas: Map<number, Replica>;
 }
@@ -67,6 +69,8 @@ export class ProcessSupervisor {
   private readonly records: ProcessRecordStore;
   private readonly ports: PortAllocator;
   private readonly workloads = new Map<string, WorkloadEntry>();
+  /** workloads whose rollout loop runs */
+  private readonly rolling = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -84,13 +88,13 @@ export class ProcessSupervisor {
       for (const rec of this.records.readAll()) {
         let entry = this.workloads.get(rec.workload);
         if (entry?.replicas.has(rec.replica)) continue;
-        if (!entry) this.workloads.set(rec.workload, (entry = { spec: rec.spec, replicas: new Map() }));
+        if (!entry) this.workloads.set(rec.workload, (entry = { spec: this.records.readTarget(rec.workload) ?? rec.spec, replicas: new Map() }));
         const r = this.newReplica(rec.spec, rec.replica);
         Object.assign(r, { port: rec.port, restarts: rec.restarts, restartTimes: rec.restartTimes, lastDelayMs: rec.lastDelayMs });
         entry.replicas.set(rec.replica, r);
         const key = keyOf(r);
         if (rec.pid !== null && rec.startTime !== null && isSameProcessAlive(rec.pid, rec.startTime)) {
-          r.proc = { pid: rec.pid, startTime: rec.startTime, startedAt: rec.startedAt ?? Date.now(), specHash: rec.specHash, template: templateHash(rec.spec), child: null };
+          r.proc = { pid: rec.pid, startTime: rec.startTime, startedAt: rec.startedAt ?? Date.now(), specHash: rec.specHash, child: null };
           r.phase = 'running';
           this.ports.assign(key, rec.port);
           this.startProbes(r, ++r.incarnation);
@@ -103,13 +107,16 @@ export class ProcessSupervisor {
           restarting.push(key);
         }
       }
+      // a rollout the previous supervisor left unfinished goes on (its old and new replicas were adopted above)
+      for (const [name, entry] of this.workloads) if (outdatedReplicas(entry).length > 0) this.roll(name);
       return { adopted, restarting };
     });
   }
 
   /**
-   * Converges the given workloads (one application). A changed process template (anything but replicas) replaces
-   * replicas one at a time, stop then start; extra replicas are stopped. Workloads not named are left alone: `remove` them. Never waits for readiness.
+   * Converges the given workloads (one application). A changed process template (anything but replicas) starts a
+   * rolling update in the background (`roll`); otherwise replicas are started or stopped at once (scaling). Workloads
+   * not named are left alone: `remove` them. Never waits for readiness; returns the workloads whose processes change.
    */
   apply(workloads: SupervisedWorkload[]): Promise<string[]> {
     const problems = validateWorkloads(workloads);
@@ -117,34 +124,17 @@ export class ProcessSupervisor {
     return this.serial(async () => {
       const changed = new Set<string>();
       for (const w of workloads) {
-        let entry = this.workloads.get(w.name);
-        if (!entry) this.workloads.set(w.name, (entry = { spec: w, replicas: new Map() }));
+        const previous = this.workloads.get(w.name);
+        const entry: WorkloadEntry = previous ?? { spec: w, replicas: new Map() };
+        const retargeted = previous !== undefined && templateHash(previous.spec) !== templateHash(w);
         entry.spec = w;
-        for (let i = 0; i < w.replicas; i++) {
-          const existing = entry.replicas.get(i);
-          if (!existing) {
-            const r = this.newReplica(w, i);
-            entry.replicas.set(i, r);
-            await this.startProcess(r);
-            changed.add(w.name);
-          } else if ((existing.proc?.template ?? templateHash(existing.spec)) !== templateHash(w) || existing.phase === 'stopped') {
-            if (existing.phase !== 'stopped') await this.stopReplica(existing, 'replaced');
-            // a new spec is a new "pod": its restart history starts over
-            Object.assign(existing, { spec: w, restarts: 0, restartTimes: [], lastDelayMs: null, lastExit: null });
-            await this.startProcess(existing);
-            changed.add(w.name);
-          } else if (existing.spec.specHash !== w.specHash || existing.proc?.specHash !== w.specHash) {
-            // same process template (e.g. only replicas changed): the process now runs the new spec as it is
-            existing.spec = w;
-            if (existing.proc) existing.proc.specHash = w.specHash;
-            this.persist(existing);
-          }
-        }
-        for (const [i, r] of [...entry.replicas]) {
-          if (i < w.replicas) continue;
-          await this.stopReplica(r, 'scaled-down');
-          this.forget(r);
-          entry.replicas.delete(i);
+        this.workloads.set(w.name, entry);
+        this.records.writeTarget(w);
+        for (const r of entry.replicas.values()) if (templateHash(r.spec) === templateHash(w)) this.runsSpec(r, w);
+        if (outdatedReplicas(entry).length > 0) {
+          if (retargeted || !this.rolling.has(w.name)) changed.add(w.name);
+          this.roll(w.name);
+        } else if (await this.scale(entry)) {
           changed.add(w.name);
         }
       }
@@ -157,11 +147,9 @@ export class ProcessSupervisor {
     return this.serial(async () => {
       const entry = this.workloads.get(name);
       if (!entry) return false;
-      for (const r of entry.replicas.values()) {
-        await this.stopReplica(r, 'removed');
-        this.forget(r);
-      }
+      for (const r of [...entry.replicas.values()]) await this.retire(entry, r, 'removed');
       this.workloads.delete(name);
+      this.records.deleteTarget(name);
       return true;
     });
   }
@@ -196,10 +184,10 @@ export class ProcessSupervisor {
       ready: r.ready,
       startedAt: r.proc?.startedAt ?? null,
       recentRestarts: recentRestartTimes(r.restartTimes, now, this.config.recentWindowMs).length,
-      specHash: r.proc?.specHash ?? null,
+      specHash: r.spec.specHash,
       lastExit: r.lastExit,
     }));
-    const health = aggregateHealth({ desiredReplicas: entry.spec.replicas, replicas: views, now, startupDeadlineMs: this.config.startupDeadlineMs, crashLoopRestarts: this.config.crashLoopRestarts });
+    const health = aggregateHealth({ desiredReplicas: entry.spec.replicas, specHash: entry.spec.specHash, replicas: views, now, startupDeadlineMs: this.config.startupDeadlineMs, crashLoopRestarts: this.config.crashLoopRestarts });
     return {
       name,
       slot: entry.spec.slot,
@@ -232,6 +220,83 @@ export class ProcessSupervisor {
     return run;
   }
 
+  /** Starts the rollout loop of a workload unless it runs: one step at a time, each re-reading the target. */
+  private roll(name: string): void {
+    if (this.rolling.has(name)) return;
+    this.rolling.add(name);
+    void (async () => {
+      while (!this.closed) {
+        const next = await this.serial(() => this.rollStep(name)).catch((error: unknown) => {
+          this.config.log(`${name}: rollout step failed (${String(error)}), trying again`);
+          return 'wait' as const;
+        });
+        if (next === 'done') return;
+        if (next === 'wait') await new Promise((resolve) => setTimeout(resolve, this.config.readinessPeriodMs).unref());
+      }
+    })();
+  }
+
+  /**
+   * One step of a rolling update, as a Deployment with maxSurge 1 and maxUnavailable 0: an old replica is stopped
+   * only when enough new ones are ready to make up for it; a new one is started only when every new one is ready.
+   * A new replica that never becomes ready stalls the rollout, and the old replicas keep serving.
+   */
+  private async rollStep(name: string): Promise<'done' | 'wait' | 'progressed'> {
+    const entry = this.workloads.get(name);
+    const old = entry ? outdatedReplicas(entry) : [];
+    if (!entry || old.length === 0 || this.closed) {
+      // cleared within the serialized step: an apply queued behind it starts a new loop if it needs one
+      this.rolling.delete(name);
+      if (entry && !this.closed) await this.scale(entry);
+      return 'done';
+    }
+    const fresh = [...entry.replicas.values()].filter((r) => !old.includes(r));
+    const freshReady = fresh.filter((r) => r.ready).length;
+    if (old.length + freshReady > entry.spec.replicas) {
+      // a not-ready old replica serves nobody: it goes first
+      await this.retire(entry, old.find((r) => !r.ready) ?? (old[0] as Replica), 'replaced');
+      return 'progressed';
+    }
+    if (fresh.length === freshReady) {
+      await this.startNew(entry);
+      return 'progressed';
+    }
+    return 'wait';
+  }
+
+  /** Same process template: starts the missing replicas, stops those with the highest numbers. True when any. */
+  private async scale(entry: WorkloadEntry): Promise<boolean> {
+    const extra = [...entry.replicas.values()].sort((a, b) => b.index - a.index).slice(0, Math.max(0, entry.replicas.size - entry.spec.replicas));
+    for (const r of extra) await this.retire(entry, r, 'scaled-down');
+    const missing = Math.max(0, entry.spec.replicas - entry.replicas.size);
+    for (let i = 0; i < missing; i++) await this.startNew(entry);
+    return extra.length + missing > 0;
+  }
+
+  /** Same process template, new spec (e.g. only replicas changed): the running process now runs it as it is. */
+  private runsSpec(r: Replica, spec: SupervisedWorkload): void {
+    if (r.spec.specHash === spec.specHash && (r.proc?.specHash ?? spec.specHash) === spec.specHash) return;
+    r.spec = spec;
+    if (r.proc) r.proc.specHash = spec.specHash;
+    this.persist(r);
+  }
+
+  /** Starts a replica of the target spec with the lowest free number (a rollout's surge replica gets n). */
+  private async startNew(entry: WorkloadEntry): Promise<void> {
+    let index = 0;
+    while (entry.replicas.has(index)) index++;
+    const r = this.newReplica(entry.spec, index);
+    entry.replicas.set(index, r);
+    // e.g. no free port: counts as an exit, retried with backoff like a restart
+    await this.startProcess(r).catch((error: unknown) => this.onExit(r, r.incarnation, `start failed: ${String(error)}`));
+  }
+
+  private async retire(entry: WorkloadEntry, r: Replica, reason: StoppingReplica['reason']): Promise<void> {
+    await this.stopReplica(r, reason);
+    this.forget(r);
+    entry.replicas.delete(r.index);
+  }
+
   private newReplica(spec: SupervisedWorkload, index: number): Replica {
     return {
       workload: spec.name, index, spec, port: null, proc: null, phase: 'stopped', incarnation: 0,
@@ -259,7 +324,7 @@ export class ProcessSupervisor {
     });
     if (child.pid === undefined) return; // the error event follows
     const stat = readProcStat(child.pid);
-    r.proc = { pid: child.pid, startTime: stat?.startTime ?? -1, startedAt: Date.now(), specHash: spec.specHash, template: templateHash(spec), child };
+    r.proc = { pid: child.pid, startTime: stat?.startTime ?? -1, startedAt: Date.now(), specHash: spec.specHash, child };
     this.config.log(`${key}: started pid ${child.pid} on port ${port}`);
     this.persist(r);
     this.startProbes(r, incarnation);
@@ -388,6 +453,12 @@ export class ProcessSupervisor {
     for (const timer of r.timers) clearTimeout(timer);
     r.timers = [];
   }
+}
+
+/** Replicas whose process template is not the workload's: a rollout replaces them. */
+function outdatedReplicas(entry: WorkloadEntry): Replica[] {
+  const target = templateHash(entry.spec);
+  return [...entry.replicas.values()].filter((r) => templateHash(r.spec) !== target).sort((a, b) => a.index - b.index);
 }
 
 function keyOf(r: { workload: string; index: number }): string {

@@ -9,13 +9,18 @@ import { pack } from 'tar-stream';
 import type { DesiredApplication, DesiredWorkload } from '@delivery/gitops-runtime';
 
 // Test helpers of the adapter: a tiny npm package tarball (package/server.js answering /health and / with its
-// version), a tarball server, desired states and HTTP requests through the router.
+// version; /health is 503 for READY_AFTER_MS after its start when that env is set), a tarball server, desired
+// states and HTTP requests through the router.
 
 const SERVER_JS = `
 const http = require('http');
 const { version } = require('./package.json');
+const startedAt = Date.now();
 const server = http.createServer((req, res) => {
-  if (req.url === '/health') { res.writeHead(200); return res.end('ok'); }
+  if (req.url === '/health') {
+    const ready = Date.now() - startedAt >= Number(process.env.READY_AFTER_MS || 0);
+    res.writeHead(ready ? 200 : 503); return res.end(ready ? 'ok' : 'starting');
+  }
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ version, pid: process.pid, path: req.url }));
 });
