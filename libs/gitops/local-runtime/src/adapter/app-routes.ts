@@ -15,6 +15,8 @@ export interface AppSlot {
   /** the revision the slot's spec was first applied at: a slot that did not change keeps its revision */
   revision: string;
   specHash: string;
+  /** the release the slot runs (absent in tables persisted before it was kept) */
+  releaseId?: string | null;
 }
 
 export interface AppRoute {
@@ -25,9 +27,13 @@ export interface AppRoute {
 export function appRouteOf(desired: DesiredApplication, previous: AppRoute | undefined): AppRoute {
   const slots = desired.workloads.map((w): AppSlot => {
     const slot = routedSlot(w.slot);
-    const before = previous?.slots.find((s) => s.slot === slot && s.specHash === w.specHash);
+    // Counters are per revision, so a slot keeps the revision its release came with: unchanged, or moved from the
+    // other slot (the canary promoted before becomes the stable slot of the next canary), whose traffic must not
+    // count as the new release's.
+    const moved = w.releaseId !== null && w.releaseId !== desired.releaseId;
+    const before = previous?.slots.find((s) => s.slot === slot && s.specHash === w.specHash) ?? (moved ? previous?.slots.find((s) => s.releaseId === w.releaseId) : undefined);
     const weight = desired.weights.length === 0 ? 100 : (desired.weights.find((x) => x.slot === slot)?.weight ?? 0);
-    return { slot, workload: supervisedName(desired.application, w.name), weight, revision: before?.revision ?? desired.revision, specHash: w.specHash };
+    return { slot, workload: supervisedName(desired.application, w.name), weight, revision: before?.revision ?? desired.revision, specHash: w.specHash, releaseId: w.releaseId };
   });
   return { application: desired.application, slots };
 }

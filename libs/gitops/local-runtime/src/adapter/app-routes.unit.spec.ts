@@ -19,6 +19,15 @@ describe('appRouteOf / buildTable', () => {
     expect(appRouteOf(desiredApp([changed], { revision: REV2 }), second).slots[0]?.revision).toBe(REV2);
   });
 
+  it('a release that moves to the other slot keeps its revision, so its traffic is not counted as the new release\'s', () => {
+    const [r1, r2] = ['0192f3a4-0000-7000-8000-000000000001', '0192f3a4-0000-7000-8000-000000000002'];
+    const promoted = appRouteOf(desiredApp([shopWorkload('shop-canary', 'canary', '1.0.1', '/t/v1.tgz', { releaseId: r1 })], { releaseId: r1, weights: [{ slot: 'canary', weight: 100 }] }), undefined);
+    const next = desiredApp([shopWorkload('shop-stable', 'stable', '1.0.1', '/t/v1.tgz', { releaseId: r1 }), shopWorkload('shop-canary', 'canary', '1.0.2', '/t/v2.tgz', { releaseId: r2 })], {
+      revision: REV2, releaseId: r2, weights: [{ slot: 'stable', weight: 90 }, { slot: 'canary', weight: 10 }],
+    });
+    expect(appRouteOf(next, promoted).slots.map((s) => [s.slot, s.revision])).toEqual([['stable', REV1], ['canary', REV2]]);
+  });
+
   it('lists ready endpoints per slot and falls back to the previous backends only for a slot without any', () => {
     const route = appRouteOf(desiredApp([stable, canary], { weights: [{ slot: 'stable', weight: 90 }, { slot: 'canary', weight: 10 }] }), undefined);
     const endpoints = (w: string) => (w === 'shop--shop-stable' ? ['127.0.0.1:26100'] : []);
