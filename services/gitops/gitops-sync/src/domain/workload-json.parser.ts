@@ -178,13 +178,14 @@ function slottedWorkloads(spec: Spec, target: TrafficSlot, slots: SlotEntry[], p
       workloads.push(withHash({ ...spec, ...named, releaseId: entry.releaseId ?? spec.releaseId }));
       continue;
     }
-    // what ran in the target slot is being replaced there: it is never what the other slot keeps (a first
-    // blue-green release re-synced would otherwise start its own spec in the idle slot too)
-    const known = (previous?.workloads ?? []).filter((w) => w.slot !== target);
-    // same slot first; else by version; a slot that only "keeps what runs" takes the pinned revision's own release
+    // same slot first; else the named version wherever it ran (a promoted canary's release moves to the stable
+    // slot); a slot that only "keeps what runs" takes the pinned revision's own release, but never from the target
+    // slot, which is being replaced (a first blue-green release re-synced would otherwise start its own spec in the
+    // idle slot too)
+    const known = previous?.workloads ?? [];
     const prior =
       known.find((w) => w.slot === entry.slot && (entry.version === null || w.version === entry.version)) ??
-      known.find((w) => (entry.version === null ? w.releaseId === previous?.releaseId : w.version === entry.version));
+      (entry.version === null ? known.find((w) => w.slot !== target && w.releaseId === previous?.releaseId) : known.find((w) => w.version === entry.version));
     if (prior) {
       workloads.push(withHash({ ...prior, ...named, releaseId: entry.releaseId ?? prior.releaseId }));
     } else if (entry.weight > 0) {

@@ -1,8 +1,9 @@
 import { PlatformError, ValidationError } from '@delivery/messaging';
-import { fixture, fixtureDoc, PREVIOUS_RELEASE, REV_A, REV_B } from './gitops.test-fixture';
+import { fixture, fixtureDoc, PREVIOUS_RELEASE, REV_A, REV_B, REV_C } from './gitops.test-fixture';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, desiredFromWorkloadJson, specHashOf, type Reason } from './workload-json.parser';
 
 const RELEASE = '0192f3a4-5b6c-7d8e-9f01-23456789abcd';
+const NEXT_RELEASE = '0192f3a4-0000-7000-8000-000000000003';
 const thrown = (fn: () => unknown): PlatformError => {
   try {
     fn();
@@ -81,6 +82,21 @@ describe('desiredFromWorkloadJson: the desired state of a rendered workload.json
     expect(desired.workloads.map((w) => w.name)).toEqual(['shop-api-green']);
     // nor is it a route: a first blue-green release has one slot to send traffic to
     expect(desired.weights).toEqual([{ slot: 'green', weight: 100 }]);
+  });
+
+  it('given the next canary after one promoted in the canary slot, then the stable slot takes the promoted release\'s spec from the canary slot', () => {
+    const previousRelease = desiredFromWorkloadJson(fixture('rolling-npm').replace(/1\.4\.0/g, '1.3.0').replace(RELEASE, PREVIOUS_RELEASE), REV_B);
+    const promoted = desiredFromWorkloadJson(fixture('canary'), REV_A, { previous: previousRelease });
+    const next = edit('canary', (d) => {
+      d.version = '1.5.0';
+      d.releaseId = NEXT_RELEASE;
+      d.slots = [{ slot: 'stable', weight: 90, replicas: 4, revision: REV_A, releaseId: RELEASE, version: '1.4.0' }, { slot: 'canary', weight: 10, replicas: 1, revision: null, releaseId: NEXT_RELEASE, version: '1.5.0' }];
+    });
+    const desired = desiredFromWorkloadJson(JSON.stringify(next), REV_C, { previous: promoted });
+    const [stable, canary] = desired.workloads;
+    const was = promoted.workloads.find((w) => w.slot === 'canary')!;
+    expect(stable).toMatchObject({ name: 'shop-api-stable', slot: 'stable', version: '1.4.0', releaseId: RELEASE, replicas: 4, artifact: was.artifact });
+    expect(canary).toMatchObject({ name: 'shop-api-canary', slot: 'canary', version: '1.5.0', releaseId: NEXT_RELEASE, replicas: 1 });
   });
 
   it('given a first blue-green release re-synced over its own applied state, then the idle slot stays empty', () => {
