@@ -66,6 +66,15 @@ export class Timers {
     );
   }
 
+  /**
+   * Locks the timer `key`'s row, waiting while the poller fires it: a transaction that goes on to lock what that
+   * timer's handler locks, and then reschedules the timer, takes its locks in the poller's order (timer, then the
+   * rest) instead of the reverse, which deadlocks with a firing handler. Nothing to lock when there is no such timer.
+   */
+  async hold(manager: EntityManager, key: string): Promise<void> {
+    await manager.query(`SELECT 1 FROM ${quoteSchema(schemaOf(manager))}.timers WHERE key = $1 FOR UPDATE`, [key]);
+  }
+
   /** Cancels the timer `key`, unless it is firing right now (its handler must then find nothing to do). */
   cancel(manager: EntityManager, key: string): Promise<void> {
     return this.cancelWhere(manager, 'key = $1', key);

@@ -10,8 +10,16 @@ import type { EventStore } from '@delivery/eventstore';
 @Injectable()
 class RecordingHandler implements TimerHandler {
   static failing = true;
-  async fire(timer: DueTimer, _manager: EntityManager): Promise<StreamAppend[]> {
+  /** told when a 'locks' timer's handler starts; it then waits a moment and takes an advisory lock (as a handler
+   * locks the row of what its timer is about) */
+  static entered: (() => void) | undefined;
+  async fire(timer: DueTimer, manager: EntityManager): Promise<StreamAppend[]> {
     if (timer.kind === 'boom' && RecordingHandler.failing) throw new Error('not yet');
+    if (timer.kind === 'locks') {
+      RecordingHandler.entered?.();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await manager.query('SELECT pg_advisory_xact_lock(4242)');
+    }
     const event = createEnvelope('CommitFailed', { repositoryId: 'r', branch: 'main', idempotencyKey: timer.key, error: { code: 'x', message: String(timer.payload), retryable: false } }, { source: 'timers-test' });
     return [{ stream: `fired-${timer.key}`, events: [event] }];
   }
@@ -101,5 +109,21 @@ describe('durable timers (real Postgres)', () => {
     expect((await timers.list(service.dataSource, 'gate:')).map((t) => t.key)).toEqual(['gate:b:1']);
     await service.dataSource.transaction((manager) => timers.cancel(manager, 'gate:b:1'));
     expect(await timers.list(service.dataSource, 'gate:')).toEqual([]);
+  });
+
+  it('hold: a transaction that locks what the handler of a firing timer locks, then reschedules it, waits for the handler instead of deadlocking', async () => {
+    const timers = service.app.get(Timers);
+    const entered = new Promise<void>((resolve) => (RecordingHandler.entered = resolve));
+    await schedule('held', 'locks', 0);
+    await entered;
+    // the poller holds the timer's row and is about to take the advisory lock: without hold, this transaction would
+    // take the advisory lock first and then wait for the timer's row (Postgres: deadlock detected)
+    await service.dataSource.transaction(async (manager) => {
+      await timers.hold(manager, 'held');
+      await manager.query('SELECT pg_advisory_xact_lock(4242)');
+      await timers.schedule(manager, { key: 'held', kind: 'tick', dueAt: new Date(Date.now() + 60_000), payload: 'again' });
+    });
+    expect(await fired('held')).toHaveLength(1);
+    expect((await timers.list(service.dataSource, 'held')).map((t) => t.payload)).toEqual(['again']);
   });
 });
