@@ -114,7 +114,7 @@ export async function gitopsReconcileBench(options: GitOpsBenchOptions): Promise
     }
     const serviceCpu = processCpuSeconds(env.pid);
     const cpu = cpuMeter();
-    const { ms, firstMs } = await env.commitAndSync(repo, files, targets, options.stepTimeoutMs, 'add');
+    const { ms, firstMs, allSyncedMs } = await env.commitAndSync(repo, files, targets, options.stepTimeoutMs, 'add');
     const usage = cpu();
     const seconds = ms / 1000;
     const workloads = ENVIRONMENTS.flatMap((e) => env.workloadPids(e));
@@ -131,6 +131,8 @@ export async function gitopsReconcileBench(options: GitOpsBenchOptions): Promise
       details: {
         applications: targets.length,
         sFirstSynced: round(firstMs / 1000, 2),
+        // every application applied and reported once (Progressing or Healthy)
+        sAllSynced: round(allSyncedMs / 1000, 2),
         rssMbGitopsSync: round(serviceRss, 1),
         rssMbWorkloads: round(workloadRss, 1),
         rssMbRouters: round(routers.reduce((sum, pid) => sum + rssMb(pid), 0), 1),
@@ -184,7 +186,8 @@ interface GitOpsEnvironment {
   pid: number | undefined;
   repository(name: string, files: Record<string, string>): Promise<GitOpsRepository>;
   /** commits `files`, publishes CommitCreated; ms until every target is GitOpsSynced Healthy at the new revision, and until the first GitOpsSynced of it (any health) */
-  commitAndSync(repo: GitOpsRepository, files: Record<string, string>, targets: Array<[string, string]>, timeoutMs: number, action?: 'add' | 'update'): Promise<{ ms: number; firstMs: number }>;
+  /** …and until every target had a first GitOpsSynced of it (all applied, any health) */
+  commitAndSync(repo: GitOpsRepository, files: Record<string, string>, targets: Array<[string, string]>, timeoutMs: number, action?: 'add' | 'update'): Promise<{ ms: number; firstMs: number; allSyncedMs: number }>;
   workloadPids(environment: string): number[];
   routerPids(): Promise<number[]>;
   close(): Promise<void>;
@@ -213,6 +216,8 @@ async function startGitOps(prefix: string): Promise<GitOpsEnvironment> {
     // only the commits trigger syncs during the measurement
     GITOPS_SYNC_INTERVAL_MS: '3600000',
     HEALTH_REPORT_INTERVAL_MS: '60000',
+    // where the service's time goes: a V8 CPU profile per run, written when the service exits (see BENCHMARKS.md)
+    ...(process.env.BENCH_GITOPS_CPU_PROF ? { NODE_OPTIONS: `--require ${cpuProfilePreload(root, process.env.BENCH_GITOPS_CPU_PROF)}` } : {}),
   });
   const exited = service.exited.then(({ code, signal }) => {
     throw new Error(`gitops-sync exited (code ${code}, signal ${signal})`);
@@ -283,6 +288,8 @@ async function startGitOps(prefix: string): Promise<GitOpsEnvironment> {
       let timer: NodeJS.Timeout | undefined;
       let replay = (): void => undefined;
       let firstAt: number | undefined;
+      let allSyncedAt: number | undefined;
+      const unreported = new Set(waiting);
       const done = new Promise<number>((resolve, reject) => {
         const seen: GitOpsEvent[] = [];
         const check = (event: GitOpsEvent) => {
@@ -290,6 +297,7 @@ async function startGitOps(prefix: string): Promise<GitOpsEnvironment> {
           const key = `${event.payload.environment}/${event.payload.application}`;
           if (!waiting.has(key)) return;
           firstAt ??= nowMs();
+          if (unreported.delete(key) && unreported.size === 0) allSyncedAt = nowMs();
           if (event.type === 'GitOpsSyncFailed') return reject(new Error(`${key}: GitOpsSyncFailed ${event.payload.error?.code}: ${event.payload.error?.message}`));
           if (event.type === 'GitOpsSynced' && event.payload.health === 'Healthy') waiting.delete(key);
           if (waiting.size === 0) resolve(nowMs());
@@ -310,13 +318,36 @@ async function startGitOps(prefix: string): Promise<GitOpsEnvironment> {
         await publisher.publish(createEnvelope('CommitCreated', payload, { source: 'commit', tenantId: TENANT, projectId: PROJECT }));
         const finished = await unlessExited(done);
         repo.headSha = result.sha;
-        return { ms: finished - started, firstMs: (firstAt ?? finished) - started };
+        return { ms: finished - started, firstMs: (firstAt ?? finished) - started, allSyncedMs: (allSyncedAt ?? finished) - started };
       } finally {
         clearTimeout(timer);
         if (listener) listeners.delete(listener);
       }
     },
   };
+}
+
+// node 20 refuses --cpu-prof in NODE_OPTIONS (and spawnCompiled fixes the execArgv): a preload that profiles through
+// the inspector instead, from the start to the exit (an in-process session answers synchronously, even on 'exit')
+function cpuProfilePreload(root: string, outDir: string): string {
+  const file = path.join(root, 'cpu-profile.preload.js');
+  const out = path.resolve(outDir);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    file,
+    `const inspector = require('node:inspector');
+const fs = require('node:fs');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 1000 });
+session.post('Profiler.start');
+process.on('exit', () => session.post('Profiler.stop', (error, result) => {
+  if (!error) fs.writeFileSync(${JSON.stringify(out)} + '/gitops-sync-' + process.pid + '.cpuprofile', JSON.stringify(result.profile));
+}));
+`,
+  );
+  return file;
 }
 
 /** environments/<env>/<app>/workload.json: the layout the release context writes */

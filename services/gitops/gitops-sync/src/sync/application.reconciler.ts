@@ -11,6 +11,7 @@ import { desiredFromWorkloadJson } from '../domain/workload-json.parser';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
 import { lockRecord, saveRecord, withEvents, type AppKey, type ApplicationRecord, type EventView } from './applications.store';
+import { limiter, type Limiter } from './limiter';
 
 export const SOURCE = 'gitops-sync';
 const SETTLING: readonly HealthStatus[] = ['Progressing', 'Missing'];
@@ -31,6 +32,12 @@ export interface ReconcileInput {
   traceId?: string;
 }
 
+/** the events to append, and the health reported when the application is Synced but still settling (Progressing or
+ * Missing: someone should look again soon), else null */
+export interface Reconciled extends StreamAppend {
+  settling: HealthStatus | null;
+}
+
 export const appStream = (key: AppKey): string => `gitops-${key.repositoryId}-${key.environment}-${key.application}`;
 export const wakeKey = (key: AppKey): string => `wake:${key.tenantId}:${key.repositoryId}:${key.environment}:${key.application}`;
 
@@ -39,16 +46,26 @@ export const wakeKey = (key: AppKey): string => `wake:${key.tenantId}:${key.repo
 // the trigger is retried (bus redelivery, timer retry).
 @Injectable()
 export class ApplicationReconciler {
+  private readonly applies: Limiter;
+
   constructor(
     @Inject(RUNTIME_ADAPTER) private readonly runtime: RuntimeAdapter,
     private readonly timers: Timers,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
-  ) {}
+  ) {
+    // The local runtime applies one at a time: its environments' supervisors each pick a free port by test-binding
+    // the same range, blind to a process of another environment that has not bound its port yet, so concurrent
+    // applies in two environments hand out the same port (measured: 28 of 45 processes exited EADDRINUSE, then
+    // waited out the 10 s restart backoff). Its applies are this process' own CPU anyway (spawns), so nothing is lost.
+    this.applies = limiter(runtime.kind === 'local' ? 1 : settings.syncConcurrency);
+  }
 
-  async reconcile(manager: EntityManager, input: ReconcileInput): Promise<StreamAppend> {
+  async reconcile(manager: EntityManager, input: ReconcileInput): Promise<Reconciled> {
     const { key, revision } = input;
     const started = Date.now();
     const now = () => new Date();
+    // the wake timer before the application's row, as the timer poller does when a wake fires
+    await this.timers.hold(manager, wakeKey(key));
     let record = await lockRecord(manager, key);
     const events: Envelope[] = [];
     const emit = (envelope: Envelope) => events.push(envelope);
@@ -92,7 +109,7 @@ export class ApplicationReconciler {
         record = { ...record, view: { ...record.view, sync: report.sync, health: report.health, revision, releaseId: desired.releaseId, workloads: workloadsOf(observed) } };
       }
       if (!apply) break;
-      const outcome = await this.runtime.apply(desired);
+      const outcome = await this.applies(() => this.runtime.apply(desired));
       const applied: SyncResult = recordApply(record.sync, { revision, releaseId: desired.releaseId, ...(outcome.error ? { error: applyFailureOf(outcome.error) } : {}), now: now() });
       record = { ...record, sync: applied.state, ...(outcome.error ? { view: { ...record.view, sync: 'OutOfSync' as const, revision } } : { applied: desired }) };
       this.emitDecisions(applied.decisions, emit, envelope);
@@ -104,7 +121,7 @@ export class ApplicationReconciler {
       wakeAt = earliest(applied.wakeAt, result.wakeAt);
       pending = result.decisions.filter((d) => d.kind !== 'apply');
     }
-    return this.finish(manager, key, record, events, wakeAt);
+    return this.finish(manager, key, record, events, wakeAt, true);
   }
 
   private emitDecisions(decisions: SyncDecision[], emit: (e: Envelope) => void, envelope: (type: never, payload: never) => Envelope): void {
@@ -113,13 +130,18 @@ export class ApplicationReconciler {
     }
   }
 
-  private async finish(manager: EntityManager, key: AppKey, record: ApplicationRecord, events: Envelope[], wakeAt: Date | null): Promise<StreamAppend> {
+  private async finish(manager: EntityManager, key: AppKey, record: ApplicationRecord, events: Envelope[], wakeAt: Date | null, evaluated = false): Promise<Reconciled> {
     const views: EventView[] = events.map((e) => ({ type: e.type, revision: revisionOf(e.payload), at: e.occurredAt, summary: summaryOf(e) }));
     await saveRecord(manager, key, { ...record, view: withEvents(record.view, views) });
     // the decider wakes for heals, retries and deadlines; a rollout's progress is only seen by looking again
-    if (record.view.sync === 'Synced' && SETTLING.includes(record.view.health)) wakeAt = earliest(wakeAt, new Date(Date.now() + this.settings.settleMs));
+    const settling = record.view.sync === 'Synced' && SETTLING.includes(record.view.health);
+    if (settling) wakeAt = earliest(wakeAt, new Date(Date.now() + this.settings.settleMs));
     if (wakeAt) await this.timers.schedule(manager, { key: wakeKey(key), kind: WAKE_TIMER, dueAt: wakeAt, payload: key satisfies WakePayload });
-    return { stream: appStream(key), events };
+    // evaluate derives every wake it wants from the state, and each reconcile moves the one timer: when an evaluation
+    // wants none, an earlier settle wake is stale (the rollout was seen settled) and would only re-evaluate. Paths
+    // that returned before evaluating (rejected revision, refused workload.json) leave a pending heal or retry alone.
+    else if (evaluated) await this.timers.cancel(manager, wakeKey(key));
+    return { stream: appStream(key), events, settling: settling ? record.view.health : null };
   }
 }
 

@@ -115,3 +115,15 @@ export async function syncedApplications(manager: EntityManager): Promise<Array<
   );
   return rows.map((r) => ({ key: { tenantId: r.tenant_id, projectId: r.project_id, repositoryId: r.repository_id, environment: r.environment, application: r.application }, applied: r.applied }));
 }
+
+/** The rejected revisions of applications (no lock: a manual sync's check before it applies anything). */
+export async function rejectedRevisionsOf(manager: EntityManager, keys: readonly AppKey[]): Promise<Map<string, RejectedRevisions>> {
+  if (keys.length === 0) return new Map();
+  const first = keys[0] as AppKey;
+  const rows: Array<{ environment: string; application: string; rejected: RejectedRevisions | null }> = await manager.query(
+    `SELECT environment, application, state->'rejected' AS rejected FROM gitops_applications
+     WHERE tenant_id = $1 AND project_id = $2 AND repository_id = $3 AND (environment, application) IN (SELECT * FROM unnest($4::text[], $5::text[]))`,
+    [first.tenantId, first.projectId, first.repositoryId, keys.map((k) => k.environment), keys.map((k) => k.application)],
+  );
+  return new Map(rows.flatMap((r) => (r.rejected ? [[`${r.environment}/${r.application}`, r.rejected] as const] : [])));
+}

@@ -3,7 +3,6 @@ import type { EntityManager } from 'typeorm';
 import { RepositoryDirectory } from '@delivery/repository-directory';
 import type { DueTimer, StreamAppend, TimerHandler } from '@delivery/service-kit';
 import { WAKE_TIMER, type WakePayload } from '../sync/application.reconciler';
-import { evaluatedRevision } from '../sync/applications.store';
 import { RepositorySync } from '../sync/repository.sync';
 import { IntervalScheduler } from './interval.scheduler';
 import { INTERVAL_TIMER, type IntervalPayload } from './sync.settings';
@@ -32,9 +31,7 @@ export class GitOpsTimers implements TimerHandler {
       const repository = await this.directory.find({ tenantId: key.tenantId, projectId: key.projectId }, key.repositoryId, manager);
       if (!repository) return [];
       // the revision it was evaluated at: a new commit is the triggers' and the interval's to find, not a wake's
-      const revision = await evaluatedRevision(manager, key);
-      const request = { trigger: 'wake' as const, environment: key.environment, application: key.application, ...(revision !== null ? { revision } : {}) };
-      return (await this.repositories.sync(manager, repository, request)).appends;
+      return this.repositories.wake(manager, repository, key);
     }
     return [];
   }

@@ -12,6 +12,13 @@ export interface SyncSettings {
   /** while an application is Progressing or Missing, look again this soon (default 1 s, GITOPS_SETTLE_MS): health is
    * polled, so this is how late a rollout that became Healthy is reported */
   settleMs: number;
+  /** while a rollout this process applied is Progressing or Missing, it looks at the runtime this often (default
+   * 250 ms, GITOPS_SETTLE_POLL_MS) and reconciles at once when the health changed: the durable settle wake stays
+   * the guarantee (a restart, another replica), this only makes the report prompt */
+  settlePollMs: number;
+  /** how many applications of one sync are reconciled at once, each in its own transaction (default 8,
+   * GITOPS_SYNC_CONCURRENCY; shared by all syncs of the process; keep it below the database pool, DB_POOL_SIZE 10) */
+  syncConcurrency: number;
   /** npm feed name → registry base URL, to find a package's tarball (GITOPS_NPM_FEEDS, JSON) */
   npmFeeds: NpmFeeds;
   /** how often RuntimeHealthReported goes out per synced application (default 5 s, HEALTH_REPORT_INTERVAL_MS) */
@@ -32,6 +39,8 @@ export function syncSettingsOf(options: Partial<SyncSettings>, env: NodeJS.Proce
     intervalMs: options.intervalMs ?? positive(env.GITOPS_SYNC_INTERVAL_MS) ?? 30_000,
     jitter: options.jitter ?? 0.2,
     settleMs: options.settleMs ?? positive(env.GITOPS_SETTLE_MS) ?? 1_000,
+    settlePollMs: options.settlePollMs ?? positive(env.GITOPS_SETTLE_POLL_MS) ?? 250,
+    syncConcurrency: Math.floor(options.syncConcurrency ?? positive(env.GITOPS_SYNC_CONCURRENCY) ?? 8) || 1,
     npmFeeds: options.npmFeeds ?? npmFeedsOf(env.GITOPS_NPM_FEEDS),
     healthReportIntervalMs: options.healthReportIntervalMs ?? positive(env.HEALTH_REPORT_INTERVAL_MS) ?? 5_000,
     progressDeadlineSeconds: options.progressDeadlineSeconds ?? positive(env.GITOPS_PROGRESS_DEADLINE_SECONDS) ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,

@@ -1,8 +1,13 @@
 import { syncSettingsOf } from './sync.settings';
 
 describe('sync settings', () => {
-  it('defaults: 30 s interval, 1 s settle, 5 s health reports, no npm feeds, 600 s progress deadline', () => {
-    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 1_000, npmFeeds: {}, healthReportIntervalMs: 5_000, progressDeadlineSeconds: 600 });
+  it('defaults: 30 s interval, 1 s settle polled every 250 ms, 8 applications at once, 5 s health reports, no npm feeds, 600 s progress deadline', () => {
+    expect(syncSettingsOf({}, {})).toEqual({ intervalMs: 30_000, jitter: 0.2, settleMs: 1_000, settlePollMs: 250, syncConcurrency: 8, npmFeeds: {}, healthReportIntervalMs: 5_000, progressDeadlineSeconds: 600 });
+  });
+  it('reads GITOPS_SYNC_CONCURRENCY and GITOPS_SETTLE_POLL_MS (positive numbers); options win', () => {
+    expect(syncSettingsOf({}, { GITOPS_SYNC_CONCURRENCY: '16', GITOPS_SETTLE_POLL_MS: '100' })).toMatchObject({ syncConcurrency: 16, settlePollMs: 100 });
+    expect(syncSettingsOf({}, { GITOPS_SYNC_CONCURRENCY: '0' }).syncConcurrency).toBe(8);
+    expect(syncSettingsOf({ syncConcurrency: 1 }, { GITOPS_SYNC_CONCURRENCY: '16' }).syncConcurrency).toBe(1);
   });
 
   it('reads GITOPS_PROGRESS_DEADLINE_SECONDS (a positive number); the option wins', () => {
