@@ -120,7 +120,10 @@ function onEvent(state: PromotionState, envelope: Envelope, now: Date): Decision
       if (synced.health === 'Degraded' || synced.health === 'Missing') {
         return run(state, nothing(), now, (ctx) => ctx.fail('sync', { code: `sync.${synced.health.toLowerCase()}`, message: `${synced.application} is ${synced.health} at ${synced.revision}`, retryable: false }));
       }
-      if (synced.sync !== 'Synced' || step.syncedAt !== undefined) return nothing();
+      // gates start when the rollout is done: Synced and Healthy, every replica on this revision's spec and ready.
+      // While it is Progressing, replicas of the previous spec still serve in the slot under its new revision's
+      // counters (a surge rollout), and a canary's first window would count their answers as the canary's.
+      if (synced.sync !== 'Synced' || synced.health !== 'Healthy' || step.syncedAt !== undefined) return nothing();
       return observe((ctx) => {
         ctx.scheduleGates(now);
         ctx.advance();

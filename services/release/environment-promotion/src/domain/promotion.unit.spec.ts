@@ -51,11 +51,14 @@ describe('promotion decider', () => {
       expect(sim.timers).toEqual([]);
     });
 
-    it('promotes right after the sync when there are no gates', () => {
+    it('promotes right after the sync when there are no gates, once the rollout is done (Synced and Healthy)', () => {
       const sim = new Sim();
       sim.promote(promoteCommand(rolling));
       sim.rendered(sha('b'));
       sim.synced(sha('b'), 'Progressing', 'OutOfSync');
+      expect(sim.of('DeploymentPromoted')).toHaveLength(0);
+      // synced but still rolling out: replicas of the previous spec still serve, so it is not this revision running yet
+      sim.synced(sha('b'), 'Progressing');
       expect(sim.of('DeploymentPromoted')).toHaveLength(0);
       sim.synced(sha('b'));
       expect(sim.of('DeploymentPromoted')).toHaveLength(1);
