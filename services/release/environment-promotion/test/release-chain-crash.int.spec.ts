@@ -13,7 +13,7 @@ import { listServices, openServiceRegistry } from '@delivery/service-kit';
 import { buildCompletedPayload, buildOnce, type Child, createTestBus, createTestDatabase, eventually, spawnCompiled, type TestBus, type TestDatabase, waitForEvent } from '@delivery/testing';
 import { planBody } from '../../release/src/release.testing';
 
-jest.setTimeout(420_000);
+jest.setTimeout(720_000);
 
 const RELEASES = 8;
 const MAX_KILLS = 24;
@@ -177,36 +177,6 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
       return Object.fromEntries(VICTIM_NAMES.map((v, i) => [v, row[`n${i}`]!])) as Record<Victim, number>;
     };
 
-    // SIGKILL at every step: as soon as a service wrote a new event (its step), kill it (the least killed of those
-    // that just stepped) somewhere between the write, the outbox publish and the ack, and restart it
-    const killsOf: Record<Victim, number> = { release: 0, 'environment-promotion': 0, 'deployment-manifest': 0 };
-    let kills = 0;
-    let seen = await sizes();
-    while (kills < MAX_KILLS && Date.now() - started < 90_000 && !(await allTerminal())) {
-      const stepped = await eventually(
-        async () => {
-          const now = await sizes();
-          const moved = VICTIM_NAMES.filter((v) => now[v] > seen[v]);
-          seen = now;
-          if (moved.length > 0) return moved;
-          return (await allTerminal()) ? [] : undefined;
-        },
-        'a step of some release',
-        30_000,
-      );
-      if (stepped.length === 0) break;
-      const victim = [...stepped].sort((a, b) => killsOf[a] - killsOf[b])[0]!;
-      await sleep(Math.random() * 60);
-      const child = children.get(VICTIMS[victim].entry)!;
-      killed.add(child);
-      child.process.kill('SIGKILL');
-      await child.exited;
-      killsOf[victim]++;
-      kills++;
-      start(VICTIMS[victim].entry);
-    }
-    const killsDone = Date.now() - started;
-    await submitting;
     // where each release stands, printed when the test fails
     const story = async () => {
       const where = await query(
@@ -223,8 +193,44 @@ describe('the release chain under SIGKILL at every step (real processes, NATS, P
       );
       console.log(commits.map((c) => `${String(c.type)} ${String(c.key)} ${String(c.sha)}<-${String(c.parent)} dup=${String(c.dup)} ${String(c.error)}`).join('\n'));
       console.log(JSON.stringify(await query(`SELECT render_id, idempotency_key, attempts, state FROM deployment_manifest.manifest_renders WHERE state NOT IN ('rendered', 'failed')`).catch((e: unknown) => String(e))));
+      await stuckStory(query, bus);
     };
-    await eventually(async () => ((await allTerminal()) ? true : undefined), 'every release terminal', 180_000).catch(async (error: unknown) => {
+    // SIGKILL at every step: as soon as a service wrote a new event (its step), kill it (the least killed of those
+    // that just stepped) somewhere between the write, the outbox publish and the ack, and restart it
+    const killsOf: Record<Victim, number> = { release: 0, 'environment-promotion': 0, 'deployment-manifest': 0 };
+    let kills = 0;
+    let seen = await sizes();
+    // (a victim not killed yet keeps the loop going past MAX_KILLS: every service must die at least once)
+    const unkilled = () => VICTIM_NAMES.some((v) => killsOf[v] === 0);
+    while ((kills < MAX_KILLS || unkilled()) && Date.now() - started < 180_000 && !(await allTerminal())) {
+      const stepped = await eventually(
+        async () => {
+          const now = await sizes();
+          const moved = VICTIM_NAMES.filter((v) => now[v] > seen[v]);
+          seen = now;
+          if (moved.length > 0) return moved;
+          return (await allTerminal()) ? [] : undefined;
+        },
+        'a step of some release',
+        120_000,
+      ).catch(async (error: unknown) => {
+        await story();
+        throw error;
+      });
+      if (stepped.length === 0) break;
+      const victim = [...stepped].sort((a, b) => killsOf[a] - killsOf[b])[0]!;
+      await sleep(Math.random() * 60);
+      const child = children.get(VICTIMS[victim].entry)!;
+      killed.add(child);
+      child.process.kill('SIGKILL');
+      await child.exited;
+      killsOf[victim]++;
+      kills++;
+      start(VICTIMS[victim].entry);
+    }
+    const killsDone = Date.now() - started;
+    await submitting;
+    await eventually(async () => ((await allTerminal()) ? true : undefined), 'every release terminal', 360_000).catch(async (error: unknown) => {
       await story();
       throw error;
     });
@@ -351,6 +357,66 @@ async function playGitOps(bus: TestBus, publisher: BusPublisher, repositoryId: s
     },
     renders: () => renders,
   };
+}
+
+type Query = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * The whole story of each release that is not terminal: its read model, its release and saga streams, each of its
+ * promotions (stream, observations, index row, timers) and the service timers and relay checkpoints, then what every
+ * JetStream consumer of the namespace still has pending. Enough to tell a lost message from a lost wake-up.
+ */
+async function stuckStory(query: Query, bus: TestBus): Promise<void> {
+  const safe = async <T,>(what: string, run: () => Promise<T>): Promise<T | string> => run().catch((error: unknown) => `${what}: ${String(error)}`);
+  const stuck = await query<{ release_id: string; status: string; version: number; saga_version: number; saga: unknown }>(
+    `SELECT release_id, status, version, saga_version, saga FROM release.releases r
+      WHERE NOT EXISTS (SELECT 1 FROM release.events e WHERE e.stream_id = 'release-' || r.release_id AND e.type IN ('ReleaseDeployed', 'ReleaseFailed')) ORDER BY 1`,
+  );
+  const short = (id: unknown) => String(id).slice(-8);
+  for (const release of stuck) {
+    console.log(`--- stuck ${release.release_id}: status ${release.status} v${release.version} saga v${release.saga_version} sent ${JSON.stringify(release.saga)}`);
+    const own = await query<{ stream_id: string; version: number; type: string; id: string; corr: string; cause: string; position: string; at: Date }>(
+      `SELECT stream_id, version, type, event_id AS id, metadata->>'correlationId' AS corr, metadata->>'causationId' AS cause, position::text AS position, recorded_at AS at
+         FROM release.events WHERE stream_id IN ($1, $2) ORDER BY position`,
+      [`release-${release.release_id}`, `release-saga-${release.release_id}`],
+    );
+    for (const e of own) console.log(`  ${e.stream_id} v${e.version} @${e.position} ${e.at.toISOString()} ${e.type} id=${short(e.id)} corr=${short(e.corr)} cause=${short(e.cause)}`);
+    const promotions = await query<{ stream: string; promote_id: string; status: string; updated_at: Date }>(`SELECT stream, promote_id, status, updated_at FROM environment_promotion.promotions WHERE release_id = $1 ORDER BY stream`, [release.release_id]);
+    for (const promotion of promotions) {
+      console.log(`  promotion ${promotion.stream}: index ${promotion.status} promote=${short(promotion.promote_id)} updated ${promotion.updated_at.toISOString()}`);
+      const history = await query<{ src: string; v: number; type: string; id: string; corr: string; cause: string; at: Date; revision: string | null }>(
+        `SELECT 'stream' AS src, version AS v, type, event_id::text AS id, metadata->>'correlationId' AS corr, metadata->>'causationId' AS cause, recorded_at AS at, data->>'revision' AS revision
+           FROM environment_promotion.events WHERE stream_id = $1
+         UNION ALL SELECT 'observed', after_version, envelope->>'type', envelope->>'id', envelope->>'correlationId', envelope->>'causationId', observed_at,
+                coalesce(envelope->'payload'->>'revision', envelope->'payload'->'probes'->0->>'revision')
+           FROM environment_promotion.promotion_observations WHERE stream = $1 ORDER BY 7`,
+        [promotion.stream],
+      );
+      for (const h of history) console.log(`    ${h.src} v${h.v} ${h.at.toISOString()} ${h.type} id=${short(h.id)} corr=${short(h.corr)} cause=${short(h.cause)} rev=${String(h.revision ?? '').slice(0, 8)}`);
+    }
+    const manifests = await query<{ stream_id: string; version: number; type: string; id: string; corr: string; cause: string; at: Date; revision: string | null }>(
+      `SELECT stream_id, version, type, event_id::text AS id, metadata->>'correlationId' AS corr, metadata->>'causationId' AS cause, recorded_at AS at, data->>'revision' AS revision
+         FROM deployment_manifest.events WHERE data->>'releaseId' = $1 ORDER BY position`,
+      [release.release_id],
+    );
+    for (const m of manifests) console.log(`  manifest ${m.stream_id} v${m.version} ${m.at.toISOString()} ${m.type} id=${short(m.id)} corr=${short(m.corr)} cause=${short(m.cause)} rev=${String(m.revision ?? '').slice(0, 8)}`);
+  }
+  for (const schema of ['release', 'environment_promotion', 'deployment_manifest']) {
+    console.log(`${schema} timers: ${JSON.stringify(await safe('timers', () => query(`SELECT key, kind, due_at, payload FROM ${schema}.timers ORDER BY due_at`)))}`);
+    console.log(
+      `${schema} relay: ${JSON.stringify(await safe('relay', () => query(`SELECT name, position, updated_at, (SELECT max(position) FROM ${schema}.events)::text AS head FROM ${schema}.relay_checkpoints`)))}`,
+    );
+  }
+  const consumers: string[] = [];
+  for await (const stream of bus.jsm.streams.list()) {
+    if (!stream.config.name.startsWith(`${bus.names.namespace.toUpperCase()}_`)) continue;
+    for await (const c of bus.jsm.consumers.list(stream.config.name)) {
+      if (c.num_pending > 0 || c.num_ack_pending > 0 || c.num_redelivered > 0) {
+        consumers.push(`${stream.config.name}/${c.name}: pending ${c.num_pending}, ack pending ${c.num_ack_pending}, redelivered ${c.num_redelivered}, waiting ${c.num_waiting}`);
+      }
+    }
+  }
+  console.log(`consumers with work:\n${consumers.join('\n')}`);
 }
 
 /** every message of a stream under a filter, read to its end */

@@ -34,15 +34,22 @@ export class ManifestPlanner {
       const baseSha = head ?? (await this.git.resolveBranch(locator, repository.defaultBranch));
       if (baseSha === undefined) throw new NotFoundError('branch.not-found', `neither branch ${branch} nor the default branch ${repository.defaultBranch} exists`);
       const workloadPath = directory === '' ? 'workload.json' : `${directory}/workload.json`;
-      const previous = previousReleaseOf(await this.git.readFile(locator, baseSha, workloadPath), input);
+      // Every read is a few git processes, and the plan runs while the branch's commit queue waits on it (one
+      // commit in flight per branch): reads that do not depend on each other run at once, and none runs twice.
+      const [workload, existing] = await Promise.all([
+        this.git.readFile(locator, baseSha, workloadPath),
+        this.git.listFiles(locator, baseSha, directory === '' ? undefined : directory),
+      ]);
+      const previous = previousReleaseOf(workload, input);
       const rendered = renderManifests(input, previous ? { previous } : {});
-      const existing = await this.git.listFiles(locator, baseSha, directory === '' ? undefined : directory);
       const present = new Set(existing);
+      const read = (path: string) => (path === workloadPath ? Promise.resolve(workload) : this.git.readFile(locator, baseSha, path));
       const current = new Map<string, Buffer>();
-      for (const file of rendered.files) {
-        const bytes = present.has(file.path) ? await this.git.readFile(locator, baseSha, file.path) : undefined;
-        if (bytes !== undefined) current.set(file.path, bytes);
-      }
+      const bytes = await Promise.all(rendered.files.map((file) => (present.has(file.path) ? read(file.path) : Promise.resolve(undefined))));
+      rendered.files.forEach((file, index) => {
+        const found = bytes[index];
+        if (found !== undefined) current.set(file.path, found);
+      });
       const changes = changesOf(rendered.files, current, staleFiles(directory, existing, rendered.files));
       return { baseSha, branchExists: head !== undefined, rendered, changes };
     } catch (error) {
