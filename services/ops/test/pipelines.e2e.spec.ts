@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
@@ -8,7 +8,7 @@ import { ContractClient, eventually, newTraceparent, type TestBus } from '@deliv
 // loopback registries the services' own tests use (boundary rule off for e2e specs)
 import { startRegistry, type LocalRegistry } from '../../packaging/container-image/src/container-image.testing';
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, filesOf, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(300_000);
 
@@ -157,14 +157,3 @@ describe('pipelines and packaging end to end (real processes, registries and git
     expect(types.indexOf('BuildCompleted')).toBeLessThan(types.indexOf('ContainerImagePushed'));
   });
 });
-
-/** the fixture's files as ProvisionRepository initial files (text, relative paths) */
-async function filesOf(dir: string, prefix = ''): Promise<Array<{ path: string; content: string }>> {
-  const files: Array<{ path: string; content: string }> = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) files.push(...(await filesOf(path.join(dir, entry.name), relative)));
-    else files.push({ path: relative, content: await readFile(path.join(dir, entry.name), 'utf8') });
-  }
-  return files;
-}

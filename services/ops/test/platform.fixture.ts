@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listServices, openServiceRegistry, type ServiceRegistration } from '@delivery/service-kit';
@@ -64,4 +64,15 @@ export function succeededBuild(buildId: string, traceId: string, where: { projec
   const payload = buildCompletedPayload(buildId, 'Succeeded', { repositoryId: where.repositoryId, sha: randomBytes(20).toString('hex'), tests: { total: 12, passed: 12, failed: 0, skipped: 0 } });
   const actor = { kind: 'service', id: 'build-result' };
   return { id, type: 'BuildCompleted', schemaVersion: 1, kind: 'event', source: 'build-result', tenantId: 'acme', projectId: where.projectId, traceId, causationId: null, correlationId: id, actor, occurredAt: new Date().toISOString(), payload };
+}
+
+/** the fixture's files as ProvisionRepository initial files (text, relative paths) */
+export async function filesOf(dir: string, prefix = ''): Promise<Array<{ path: string; content: string }>> {
+  const files: Array<{ path: string; content: string }> = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) files.push(...(await filesOf(join(dir, entry.name), relative)));
+    else files.push({ path: relative, content: await readFile(join(dir, entry.name), 'utf8') });
+  }
+  return files;
 }
