@@ -310,8 +310,12 @@ describe('the product end to end: commit to running process, canary and rollback
     expect(await versionsServed(await routerUrlOf(runtimeDir(), 'prod1'), 40)).toEqual(['1.0.1']);
     // the users who were sent to the canary saw its 500s; nobody else did
     expect(traffic!.failures().slice(before).every((f) => f.status === 500 && f.body === 'greeter broke')).toBe(true);
-    const view = await call(urls.gitops, 'GET', '/environments/prod1/applications', tokens.viewer, undefined, 200);
-    expect(view.body.items).toEqual([expect.objectContaining({ application: APP, sync: 'Synced', health: 'Healthy' })]);
+    // and says so once the rollback's rollout settled
+    const settled = await eventually(async () => {
+      const view = await call(urls.gitops, 'GET', '/environments/prod1/applications', tokens.viewer, undefined, 200);
+      return view.body.items[0]?.health === 'Healthy' ? view.body.items : undefined;
+    }, 'prod1 Healthy again in the GitOps view', 60_000);
+    expect(settled).toEqual([expect.objectContaining({ application: APP, sync: 'Synced', health: 'Healthy' })]);
 
     expectInOrder(await lineageOf(traceId, 'ReleaseFailed'), ['PullRequestMerged', 'BuildCompleted', 'PackagePublished', 'ReleasePlanned', 'DeploymentPromoted', 'HealthGateEvaluated', 'DeploymentRolledBack', 'ReleaseFailed']);
     await traffic!.stop();
