@@ -41,4 +41,15 @@ describe('PortAllocator', () => {
     allocator.release('web-0');
     expect(new PortAllocator(dir, range).get('web-0')).toBeUndefined();
   });
+
+  it('never gives one port to two environments or two replicas acquiring at once, before either process binds it', async () => {
+    const wide = { from: 24640, to: 24659 };
+    const environments = [new PortAllocator(tempDir('ports-dev'), wide), new PortAllocator(tempDir('ports-prod'), wide)];
+    const ports = await Promise.all(environments.flatMap((allocator) => [0, 1, 2, 3].map((i) => allocator.acquire(`web-${i}`))));
+    expect(new Set(ports).size).toBe(ports.length);
+    // a supervisor restarted on a state dir keeps its replicas' ports out of the others' reach
+    const again = new PortAllocator(tempDir('ports-stage'), wide);
+    const more = await Promise.all([0, 1, 2, 3].map((i) => again.acquire(`web-${i}`)));
+    expect(more.filter((p) => ports.includes(p))).toEqual([]);
+  });
 });
