@@ -2,7 +2,7 @@ import request from 'supertest';
 import { signTestToken, type TestTokenClaims } from '@delivery/auth';
 import type { CommandType, Envelope, PayloadOf } from '@delivery/contracts';
 import { BusPublisher, createEnvelope, type EnvelopeOptions } from '@delivery/messaging';
-import { bootstrapService, type RunningService, type ServiceDefinition } from '@delivery/service-kit';
+import { bootstrapService, type RunningService, type ServiceConfig, type ServiceDefinition } from '@delivery/service-kit';
 import { createTestBus, type TestBus } from './bus.fixture';
 import { createTestDatabase, type TestDatabase } from './postgres.fixture';
 
@@ -12,8 +12,9 @@ export interface ServiceFixture {
   bus: TestBus;
   db: TestDatabase;
   publisher: BusPublisher;
-  /** bootstraps a service in-process exactly as its main.ts does, in this fixture's namespace and database */
-  start(definition: ServiceDefinition): Promise<RunningService>;
+  /** bootstraps a service in-process exactly as its main.ts does, in this fixture's namespace and database
+   * (`config`: settings of its environment, e.g. a small DB_POOL_SIZE) */
+  start(definition: ServiceDefinition, config?: Partial<ServiceConfig>): Promise<RunningService>;
   token(claims?: Partial<TestTokenClaims>): Promise<string>;
   http(service: RunningService): ReturnType<typeof request>;
   /** publishes a command as an agent of tenant acme / project web would, and returns its envelope */
@@ -32,10 +33,10 @@ export async function createServiceFixture(prefix: string): Promise<ServiceFixtu
     bus,
     db,
     publisher,
-    async start(definition) {
+    async start(definition, config = {}) {
       const service = await bootstrapService(
         { ...definition, handleSignals: false },
-        { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, SERVICE_PORT: 0, LOG_LEVEL: 'silent', RETRY_INITIAL_MS: 50, RETRY_MAX_MS: 200 },
+        { BUS_NAMESPACE: bus.names.namespace, DATABASE_URL: db.url, SERVICE_PORT: 0, LOG_LEVEL: 'silent', RETRY_INITIAL_MS: 50, RETRY_MAX_MS: 200, ...config },
       );
       running.push(service);
       return service;

@@ -10,8 +10,9 @@ describe('gitops-sync', () => {
   let h: GitOpsHarness;
 
   beforeAll(async () => {
-    // the interval stays out of the way: every sync here comes from a command, a commit, a merge or a settle wake
-    h = await startGitOpsHarness({ intervalMs: 600_000, healthReportIntervalMs: 500 });
+    // the interval stays out of the way: every sync here comes from a command, a commit, a merge or a settle wake;
+    // two connections, so that a few triggers at once hold all of the service's pool
+    h = await startGitOpsHarness({ intervalMs: 600_000, healthReportIntervalMs: 500, dbPoolSize: 2 });
   });
   afterAll(() => h.close());
 
@@ -40,6 +41,17 @@ describe('gitops-sync', () => {
     const [healthy] = await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === 'dev1' && e.payload.health === 'Healthy');
     expect(healthy!.payload).toMatchObject({ sync: 'Synced', health: 'Healthy', revision: repo.headSha });
     expect(healthy!.payload.workloads).toEqual([expect.objectContaining({ name: 'shop-api', health: 'Healthy', replicas: 2, readyReplicas: 2 })]);
+  });
+
+  it('syncs every application when more triggers come at once than the service has connections (their applications have a pool of their own)', async () => {
+    const environments = ['dev21', 'dev22', 'dev23', 'dev24', 'dev25'];
+    const repos = await Promise.all(environments.map((environment) => seed(environment)));
+    // each SyncGitOps holds a connection for its inbox claim while its applications are reconciled in theirs
+    await Promise.all(environments.map((environment, i) => h.fx.send('SyncGitOps', { repositoryId: repos[i]!.repositoryId, environment })));
+    for (const [i, environment] of environments.entries()) {
+      await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === environment && e.payload.revision === repos[i]!.headSha, 1, 30_000);
+    }
+    expect(environments.map((environment) => h.fake.names('deployments', environment))).toEqual(environments.map(() => ['shop-api']));
   });
 
   it('reports RuntimeHealthReported on Kubernetes from the Deployments, with no probes and no traffic (no router here)', async () => {

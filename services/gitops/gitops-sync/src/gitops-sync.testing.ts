@@ -27,13 +27,14 @@ export interface GitOpsHarness {
   close(): Promise<void>;
 }
 
-export async function startGitOpsHarness(options: { intervalMs?: number; settleMs?: number; healthReportIntervalMs?: number } = {}): Promise<GitOpsHarness> {
+export async function startGitOpsHarness(options: { intervalMs?: number; settleMs?: number; healthReportIntervalMs?: number; dbPoolSize?: number } = {}): Promise<GitOpsHarness> {
   const sandbox = await createGitSandbox();
   const fake = new FakeKubeApiServer();
   const server = await fake.start();
   const fx = await createServiceFixture('gitops');
   const runtime = new KubernetesRuntimeAdapter({ connection: { server } });
-  const sync = await fx.start(gitopsSyncService({ runtime, intervalMs: options.intervalMs ?? 60_000, jitter: 0, settleMs: options.settleMs ?? 300, ...(options.healthReportIntervalMs !== undefined ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}) }));
+  const settings = { runtime, intervalMs: options.intervalMs ?? 60_000, jitter: 0, settleMs: options.settleMs ?? 300, ...(options.healthReportIntervalMs !== undefined ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}) };
+  const sync = await fx.start(gitopsSyncService(settings), options.dbPoolSize !== undefined ? { DB_POOL_SIZE: options.dbPoolSize } : {});
   const commits = await fx.start(commitService());
   return {
     fx,

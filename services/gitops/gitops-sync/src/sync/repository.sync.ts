@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { EventStore } from '@delivery/eventstore';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { PostgresEventStore, type EventStore } from '@delivery/eventstore';
 import { platformErrorOf, type GitProvider, type RepositoryLocator } from '@delivery/git-provider';
 import type { HealthStatus, RuntimeAdapter } from '@delivery/gitops-runtime';
 import { NotFoundError } from '@delivery/messaging';
@@ -55,24 +56,36 @@ const WATCH_SETTLE_PERIODS = 5;
 // of them; if one throws, the caller's rolls back and the trigger comes again: the applications already committed
 // are evaluated again at the same revision, which reports and applies nothing new (the decider reports changes).
 @Injectable()
-export class RepositorySync implements OnModuleDestroy {
+export class RepositorySync implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RepositorySync');
   private readonly limit: Limiter;
   private readonly git: RevisionReader;
   private readonly watches = new Set<Promise<void>>();
   private stopped = false;
+  // The applications' own transactions run on a pool of their own, as large as the limit: they are opened while the
+  // trigger's transaction holds a connection of the service's pool, and enough triggers at once (the bus handles up
+  // to CONSUMER_CONCURRENCY messages per consumer, plus the timers) would hold all of that pool and wait for ever.
+  private readonly own: { dataSource: DataSource; store: EventStore };
 
   constructor(
     @Inject(GIT_PROVIDER) git: GitProvider,
     private readonly reconciler: ApplicationReconciler,
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly timers: Timers,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) store: EventStore,
     @Inject(RUNTIME_ADAPTER) private readonly runtime: RuntimeAdapter,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
   ) {
     this.limit = limiter(settings.syncConcurrency);
     this.git = new RevisionReader(git);
+    const options = dataSource.options as PostgresConnectionOptions;
+    const own = new DataSource({ ...options, poolSize: settings.syncConcurrency, applicationName: `${options.applicationName ?? 'gitops-sync'}-applications` });
+    // the Postgres store appends in the caller's transaction, so it must be bound to the pool the transaction is from
+    this.own = { dataSource: own, store: store instanceof PostgresEventStore ? new PostgresEventStore(own, options.schema ?? 'public') : store };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.own.dataSource.initialize();
   }
 
   async sync(manager: EntityManager, repository: RepositoryRecord, request: SyncRequest): Promise<SyncOutcome> {
@@ -105,6 +118,7 @@ export class RepositorySync implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     await Promise.allSettled([...this.watches]);
+    if (this.own.dataSource.isInitialized) await this.own.dataSource.destroy();
   }
 
   // the revision, the applications and what the head commit says (trace, rollback): read once per sync
@@ -147,9 +161,9 @@ export class RepositorySync implements OnModuleDestroy {
   }
 
   private async reconcileAlone(repository: RepositoryRecord, item: SyncItem): Promise<void> {
-    const reconciled = await this.dataSource.transaction(async (manager) => {
+    const reconciled = await this.own.dataSource.transaction(async (manager) => {
       const result = await this.reconcile(manager, item);
-      if (result) await appendAll(this.store, [result], manager);
+      if (result) await appendAll(this.own.store, [result], manager);
       return result;
     });
     if (reconciled?.settling) this.watch(repository, item.input.key, reconciled.settling);
@@ -179,11 +193,11 @@ export class RepositorySync implements OnModuleDestroy {
       const observed = await this.runtime.observe(key.environment, key.application);
       if (aggregateHealth(observed.workloads.map((w) => w.health)) === reported) continue;
       const appends = await this.limit(() =>
-        this.dataSource.transaction(async (manager) => {
+        this.own.dataSource.transaction(async (manager) => {
           // the wake timer is taken first, as the poller takes it when it fires: the two never wait on each other
           await this.timers.cancel(manager, wakeKey(key));
           const result = await this.wake(manager, repository, key);
-          await appendAll(this.store, result, manager);
+          await appendAll(this.own.store, result, manager);
           return result;
         }),
       );

@@ -17,7 +17,7 @@ export interface SyncSettings {
    * the guarantee (a restart, another replica), this only makes the report prompt */
   settlePollMs: number;
   /** how many applications of one sync are reconciled at once, each in its own transaction (default 8,
-   * GITOPS_SYNC_CONCURRENCY; shared by all syncs of the process; keep it below the database pool, DB_POOL_SIZE 10) */
+   * GITOPS_SYNC_CONCURRENCY; shared by all syncs of the process; also the size of their own database pool) */
   syncConcurrency: number;
   /** npm feed name → registry base URL, to find a package's tarball (GITOPS_NPM_FEEDS, JSON) */
   npmFeeds: NpmFeeds;
