@@ -11,7 +11,6 @@ import { desiredFromWorkloadJson } from '../domain/workload-json.parser';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
 import { lockRecord, saveRecord, withEvents, type AppKey, type ApplicationRecord, type EventView } from './applications.store';
-import { limiter, type Limiter } from './limiter';
 
 export const SOURCE = 'gitops-sync';
 const SETTLING: readonly HealthStatus[] = ['Progressing', 'Missing'];
@@ -46,19 +45,11 @@ export const wakeKey = (key: AppKey): string => `wake:${key.tenantId}:${key.repo
 // the trigger is retried (bus redelivery, timer retry).
 @Injectable()
 export class ApplicationReconciler {
-  private readonly applies: Limiter;
-
   constructor(
     @Inject(RUNTIME_ADAPTER) private readonly runtime: RuntimeAdapter,
     private readonly timers: Timers,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
-  ) {
-    // The local runtime applies one at a time: its environments' supervisors each pick a free port by test-binding
-    // the same range, blind to a process of another environment that has not bound its port yet, so concurrent
-    // applies in two environments hand out the same port (measured: 28 of 45 processes exited EADDRINUSE, then
-    // waited out the 10 s restart backoff). Its applies are this process' own CPU anyway (spawns), so nothing is lost.
-    this.applies = limiter(runtime.kind === 'local' ? 1 : settings.syncConcurrency);
-  }
+  ) {}
 
   async reconcile(manager: EntityManager, input: ReconcileInput): Promise<Reconciled> {
     const { key, revision } = input;
@@ -109,7 +100,7 @@ export class ApplicationReconciler {
         record = { ...record, view: { ...record.view, sync: report.sync, health: report.health, revision, releaseId: desired.releaseId, workloads: workloadsOf(observed) } };
       }
       if (!apply) break;
-      const outcome = await this.applies(() => this.runtime.apply(desired));
+      const outcome = await this.runtime.apply(desired);
       const applied: SyncResult = recordApply(record.sync, { revision, releaseId: desired.releaseId, ...(outcome.error ? { error: applyFailureOf(outcome.error) } : {}), now: now() });
       record = { ...record, sync: applied.state, ...(outcome.error ? { view: { ...record.view, sync: 'OutOfSync' as const, revision } } : { applied: desired }) };
       this.emitDecisions(applied.decisions, emit, envelope);
