@@ -1,6 +1,7 @@
 import { createEnvelope, uuidv7 } from '@delivery/messaging';
 import { newTraceId } from '@delivery/observability';
 import { GITOPS_WRITE } from './gitops.scopes';
+import { eventually } from '@delivery/testing';
 import { gitopsEvents, markReady, shopWorkload, startGitOpsHarness, type GitOpsHarness } from './gitops-sync.testing';
 import { workloadPath } from './sync/gitops.layout';
 
@@ -116,6 +117,30 @@ describe('gitops-sync', () => {
     expect(refused.status).toBe(409);
     expect(JSON.stringify(refused.body)).toContain('gitops.revision-rejected');
     expect(labelsOf('dev4')['delivery/revision']).toBe(revert);
+  });
+
+  it('prunes a workload Git no longer names only for an application whose sync.json opts in', async () => {
+    const policy = (environment: string) => workloadPath({ environment, application: 'shop' }).replace('workload.json', 'sync.json');
+    const pruning = await h.gitops('gitops-dev8', { [workloadPath({ environment: 'dev8', application: 'shop' })]: shopWorkload({ environment: 'dev8' }), [policy('dev8')]: '{ "prune": true }\n' });
+    const reporting = await seed('dev9');
+    for (const [repo, environment] of [[pruning, 'dev8'], [reporting, 'dev9']] as const) {
+      await h.fx.send('SyncGitOps', { repositoryId: repo.repositoryId, environment });
+      await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === environment && e.payload.revision === repo.headSha);
+      // the workload is renamed: shop-api is no longer in Git
+      await h.fx.send('CreateCommit', { repositoryId: repo.repositoryId, branch: 'main', message: `rename in ${environment}`, changes: [{ action: 'update', path: workloadPath({ environment, application: 'shop' }), content: shopWorkload({ environment, name: 'shop-web' }) }] });
+    }
+    await eventually(async () => (JSON.stringify(h.fake.names('deployments', 'dev8')) === '["shop-web"]' ? true : undefined), 'shop-api pruned in dev8', 20_000);
+    const [extra] = await gitopsEvents(h.fx, 'GitOpsDriftDetected', (e) => e.payload.environment === 'dev9' && e.payload.drifts.some((d) => d.class === 'extraneous-workload'));
+    expect(extra!.payload.drifts).toEqual([expect.objectContaining({ class: 'extraneous-workload', workload: 'shop-api', detail: expect.stringContaining('prune is off') })]);
+    expect(h.fake.names('deployments', 'dev9').sort()).toEqual(['shop-api', 'shop-web']);
+  });
+
+  it('answers an invalid sync.json with GitOpsSyncFailed and its reason, and applies nothing', async () => {
+    const repo = await h.gitops('gitops-dev10', { [workloadPath({ environment: 'dev10', application: 'shop' })]: shopWorkload({ environment: 'dev10' }), 'environments/dev10/shop/sync.json': '{ "prune": "yes" }\n' });
+    await h.fx.send('SyncGitOps', { repositoryId: repo.repositoryId, environment: 'dev10' });
+    const [failed] = await gitopsEvents(h.fx, 'GitOpsSyncFailed', (e) => e.payload.environment === 'dev10');
+    expect(failed!.payload.error).toMatchObject({ code: 'gitops.invalid-sync-policy', retryable: false, details: [{ subject: 'prune', message: 'must be true or false' }] });
+    expect(h.fake.names('deployments', 'dev10')).toEqual([]);
   });
 
   it('re-syncs when a pull request is merged into the GitOps branch (PullRequestMerged)', async () => {

@@ -7,6 +7,7 @@ import { Timers, type StreamAppend } from '@delivery/service-kit';
 import { evaluate, recordApply, type SyncDecision, type SyncFailure, type SyncResult } from '../domain/gitops-sync.decider';
 import { assertManualSync, isRejected, recordRollback, revisionRejectedPayload } from '../domain/rejected-revisions.policy';
 import { npmTarballResolver } from '../domain/npm-feeds';
+import { syncPolicyFromJson } from '../domain/sync-policy.parser';
 import { desiredFromWorkloadJson } from '../domain/workload-json.parser';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
@@ -23,7 +24,10 @@ export interface ReconcileInput {
   revision: string;
   /** workload.json at the revision; undefined when the file is gone (nothing to reconcile) */
   workloadJson: string;
+  /** the application's sync.json at the revision (its sync policy), undefined when there is none */
+  syncPolicyJson?: string;
   trigger: Trigger;
+  /** a SyncGitOps' own prune, over the application's policy */
   prune?: boolean;
   /** the rollback this revision is, when it reverts another revision that touched this application */
   rollback?: { revertOf: string; rolledBackTo: string };
@@ -73,7 +77,8 @@ export class ApplicationReconciler {
 
     let desired: DesiredApplication;
     try {
-      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), progressDeadlineSeconds: this.settings.progressDeadlineSeconds, ...(input.prune !== undefined ? { prune: input.prune } : {}) });
+      const policy = syncPolicyFromJson(input.syncPolicyJson, revision);
+      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), progressDeadlineSeconds: this.settings.progressDeadlineSeconds, prune: input.prune ?? policy.prune });
     } catch (error) {
       if (!(error instanceof PlatformError) || error.disposition !== 'reject') throw error;
       // reported once per revision: nothing is applied until a new revision (or a manual sync) comes

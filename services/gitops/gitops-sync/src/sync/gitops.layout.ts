@@ -1,5 +1,6 @@
 // The GitOps repository layout the release context writes (services/release/README.md, gitops target):
-// environments/{environment}/{application}/workload.json. Pure helpers, shared by the triggers and the REST door.
+// environments/{environment}/{application}/workload.json, and beside it the application's own sync.json (its sync
+// policy, written by people). Pure helpers, shared by the triggers and the REST door.
 
 export const ENVIRONMENTS_DIR = 'environments';
 const WORKLOAD = /^environments\/([a-z0-9][a-z0-9-]{0,62})\/([a-z0-9][a-z0-9-]{0,62})\/workload\.json$/;
@@ -13,6 +14,10 @@ export interface AppRef {
 
 export function workloadPath(ref: AppRef): string {
   return `${ENVIRONMENTS_DIR}/${ref.environment}/${ref.application}/workload.json`;
+}
+
+export function syncPolicyPath(ref: AppRef): string {
+  return `${ENVIRONMENTS_DIR}/${ref.environment}/${ref.application}/sync.json`;
 }
 
 /** The applications a tree names, in path order; other files are ignored. */

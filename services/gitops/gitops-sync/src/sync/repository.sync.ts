@@ -13,7 +13,7 @@ import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
 import { ApplicationReconciler, wakeKey, type Reconciled, type ReconcileInput, type Trigger } from './application.reconciler';
 import { evaluatedRevision, rejectedRevisionsOf, type AppKey } from './applications.store';
-import { applicationsOf, ENVIRONMENTS_DIR, revertedBy, workloadPath, type AppRef } from './gitops.layout';
+import { applicationsOf, ENVIRONMENTS_DIR, revertedBy, syncPolicyPath, workloadPath, type AppRef } from './gitops.layout';
 import { limiter, type Limiter } from './limiter';
 import { RevisionReader } from './revision.reader';
 
@@ -38,6 +38,8 @@ export interface SyncOutcome {
 interface SyncItem {
   locator: RepositoryLocator;
   path: string;
+  /** its sync.json, when the revision has one */
+  policyPath?: string;
   input: Omit<ReconcileInput, 'workloadJson'>;
 }
 
@@ -133,11 +135,13 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
     const about = request.commit?.sha === revision ? { ...head, ...request.commit } : head;
     const traceId = about?.trailers?.['Trace-Id'];
     const rollback = about ? await this.rollbackOf(locator, revision, about) : undefined;
+    const listed = new Set(files);
     const items = refs.map((ref): SyncItem => {
       const touched = rollback?.paths.has(workloadPath(ref)) ?? false;
       return {
         locator,
         path: workloadPath(ref),
+        ...(listed.has(syncPolicyPath(ref)) ? { policyPath: syncPolicyPath(ref) } : {}),
         input: {
           key: { tenantId: repository.tenantId, projectId: repository.projectId, repositoryId: repository.repositoryId, ...ref },
           revision,
@@ -153,11 +157,12 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
 
   /** undefined when workload.json is gone at the revision (nothing to reconcile) */
   private async reconcile(manager: EntityManager, item: SyncItem): Promise<Reconciled | undefined> {
-    const bytes = await this.git.readFile(item.locator, item.input.revision, item.path).catch((error: unknown) => {
+    const read = (path: string | undefined) => (path === undefined ? Promise.resolve(undefined) : this.git.readFile(item.locator, item.input.revision, path));
+    const [bytes, policy] = await Promise.all([read(item.path), read(item.policyPath)]).catch((error: unknown) => {
       throw platformErrorOf(error);
     });
     if (bytes === undefined) return undefined;
-    return this.reconciler.reconcile(manager, { ...item.input, workloadJson: bytes.toString('utf8') });
+    return this.reconciler.reconcile(manager, { ...item.input, workloadJson: bytes.toString('utf8'), ...(policy !== undefined ? { syncPolicyJson: policy.toString('utf8') } : {}) });
   }
 
   private async reconcileAlone(repository: RepositoryRecord, item: SyncItem): Promise<void> {
