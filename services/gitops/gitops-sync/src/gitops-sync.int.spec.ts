@@ -135,6 +135,29 @@ describe('gitops-sync', () => {
     expect(h.fake.names('deployments', 'dev9').sort()).toEqual(['shop-api', 'shop-web']);
   });
 
+  it('removes an application deleted from Git when its last policy prunes, and reports the one that does not', async () => {
+    const path = (application: string, file = 'workload.json') => `environments/dev11/${application}/${file}`;
+    const repo = await h.gitops('gitops-dev11', {
+      [path('shop')]: shopWorkload({ environment: 'dev11' }),
+      [path('shop', 'sync.json')]: '{ "prune": true }\n',
+      [path('cart')]: shopWorkload({ environment: 'dev11', application: 'cart', name: 'cart-api' }),
+    });
+    await h.fx.send('SyncGitOps', { repositoryId: repo.repositoryId, environment: 'dev11' });
+    await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === 'dev11' && e.payload.revision === repo.headSha, 2);
+    expect(h.fake.names('deployments', 'dev11').sort()).toEqual(['cart-api', 'shop-api']);
+
+    await h.fx.send('CreateCommit', { repositoryId: repo.repositoryId, branch: 'main', message: 'retire shop and cart from dev11', changes: [path('shop'), path('shop', 'sync.json'), path('cart')].map((p) => ({ action: 'delete' as const, path: p })) });
+    await eventually(async () => (JSON.stringify(h.fake.names('deployments', 'dev11')) === '["cart-api"]' ? true : undefined), 'shop pruned from dev11', 20_000);
+    const [gone] = await gitopsEvents(h.fx, 'GitOpsSynced', (e) => e.payload.environment === 'dev11' && e.payload.application === 'shop' && e.payload.workloads.length === 0);
+    expect(gone!.payload).toMatchObject({ sync: 'Synced', health: 'Healthy', releaseId: null });
+    const [extra] = await gitopsEvents(h.fx, 'GitOpsDriftDetected', (e) => e.payload.environment === 'dev11' && e.payload.application === 'cart');
+    expect(extra!.payload.drifts).toEqual([expect.objectContaining({ class: 'extraneous-workload', workload: 'cart-api' })]);
+    // the next sync finds nothing new to do: shop is gone for good, cart's drift was reported once
+    await h.fx.send('SyncGitOps', { repositoryId: repo.repositoryId, environment: 'dev11' });
+    await expect(gitopsEvents(h.fx, 'GitOpsDriftDetected', (e) => e.payload.environment === 'dev11', 2, 3_000)).rejects.toThrow('found 1 of 2');
+    expect(h.fake.names('deployments', 'dev11')).toEqual(['cart-api']);
+  });
+
   it('answers an invalid sync.json with GitOpsSyncFailed and its reason, and applies nothing', async () => {
     const repo = await h.gitops('gitops-dev10', { [workloadPath({ environment: 'dev10', application: 'shop' })]: shopWorkload({ environment: 'dev10' }), 'environments/dev10/shop/sync.json': '{ "prune": "yes" }\n' });
     await h.fx.send('SyncGitOps', { repositoryId: repo.repositoryId, environment: 'dev10' });

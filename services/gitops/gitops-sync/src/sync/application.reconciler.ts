@@ -22,8 +22,9 @@ export type WakePayload = AppKey;
 export interface ReconcileInput {
   key: AppKey;
   revision: string;
-  /** workload.json at the revision; undefined when the file is gone (nothing to reconcile) */
-  workloadJson: string;
+  /** workload.json at the revision; null when Git no longer names the application: its workloads are extraneous
+   * (pruned when its last policy or the sync says so, else reported) */
+  workloadJson: string | null;
   /** the application's sync.json at the revision (its sync policy), undefined when there is none */
   syncPolicyJson?: string;
   trigger: Trigger;
@@ -77,8 +78,14 @@ export class ApplicationReconciler {
 
     let desired: DesiredApplication;
     try {
-      const policy = syncPolicyFromJson(input.syncPolicyJson, revision);
-      desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), progressDeadlineSeconds: this.settings.progressDeadlineSeconds, prune: input.prune ?? policy.prune });
+      if (input.workloadJson === null) {
+        // removed from Git: nothing is wanted any more; the policy it was last applied with still says whether to prune
+        if (record.applied === null) return this.finish(manager, key, record, events, null);
+        desired = { ...record.applied, revision, releaseId: null, workloads: [], weights: [], prune: input.prune ?? record.applied.prune };
+      } else {
+        const policy = syncPolicyFromJson(input.syncPolicyJson, revision);
+        desired = desiredFromWorkloadJson(input.workloadJson, revision, { environment: key.environment, application: key.application, previous: record.applied, npmTarball: npmTarballResolver(this.settings.npmFeeds), progressDeadlineSeconds: this.settings.progressDeadlineSeconds, prune: input.prune ?? policy.prune });
+      }
     } catch (error) {
       if (!(error instanceof PlatformError) || error.disposition !== 'reject') throw error;
       // reported once per revision: nothing is applied until a new revision (or a manual sync) comes

@@ -107,13 +107,24 @@ export async function evaluatedRevision(manager: EntityManager, key: AppKey): Pr
   return rows[0]?.revision ?? null;
 }
 
-/** Every application that was applied once (the health reporter's list), with the desired state last applied. */
+/** Every application whose last applied desired state runs workloads (the health reporter's list), with that state. */
 export async function syncedApplications(manager: EntityManager): Promise<Array<{ key: AppKey; applied: DesiredApplication }>> {
   const rows: Array<{ tenant_id: string; project_id: string; repository_id: string; environment: string; application: string; applied: DesiredApplication }> = await manager.query(
     `SELECT tenant_id, project_id, repository_id, environment, application, state->'applied' AS applied FROM gitops_applications
-     WHERE jsonb_typeof(state->'applied') = 'object' ORDER BY environment, application`,
+     WHERE jsonb_typeof(state->'applied') = 'object' AND jsonb_array_length(state->'applied'->'workloads') > 0 ORDER BY environment, application`,
   );
   return rows.map((r) => ({ key: { tenantId: r.tenant_id, projectId: r.project_id, repositoryId: r.repository_id, environment: r.environment, application: r.application }, applied: r.applied }));
+}
+
+/** The applications of a repository (within a filter) whose last applied desired state runs workloads. */
+export async function runningApplications(manager: EntityManager, repository: Pick<AppKey, 'tenantId' | 'projectId' | 'repositoryId'>, filter: { environment?: string; application?: string }): Promise<Array<{ environment: string; application: string }>> {
+  return manager.query(
+    `SELECT environment, application FROM gitops_applications
+     WHERE tenant_id = $1 AND project_id = $2 AND repository_id = $3 AND ($4::text IS NULL OR environment = $4) AND ($5::text IS NULL OR application = $5)
+       AND jsonb_typeof(state->'applied') = 'object' AND jsonb_array_length(state->'applied'->'workloads') > 0
+     ORDER BY environment, application`,
+    [repository.tenantId, repository.projectId, repository.repositoryId, filter.environment ?? null, filter.application ?? null],
+  );
 }
 
 /** The rejected revisions of applications (no lock: a manual sync's check before it applies anything). */

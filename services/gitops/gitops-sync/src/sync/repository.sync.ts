@@ -12,7 +12,7 @@ import { assertManualSync } from '../domain/rejected-revisions.policy';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
 import { ApplicationReconciler, wakeKey, type Reconciled, type ReconcileInput, type Trigger } from './application.reconciler';
-import { evaluatedRevision, rejectedRevisionsOf, type AppKey } from './applications.store';
+import { evaluatedRevision, rejectedRevisionsOf, runningApplications, type AppKey } from './applications.store';
 import { applicationsOf, ENVIRONMENTS_DIR, revertedBy, syncPolicyPath, workloadPath, type AppRef } from './gitops.layout';
 import { limiter, type Limiter } from './limiter';
 import { RevisionReader } from './revision.reader';
@@ -38,6 +38,8 @@ export interface SyncOutcome {
 interface SyncItem {
   locator: RepositoryLocator;
   path: string;
+  /** Git no longer names the application (no workload.json), but it was applied and runs workloads */
+  removed: boolean;
   /** its sync.json, when the revision has one */
   policyPath?: string;
   input: Omit<ReconcileInput, 'workloadJson'>;
@@ -91,7 +93,7 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
   }
 
   async sync(manager: EntityManager, repository: RepositoryRecord, request: SyncRequest): Promise<SyncOutcome> {
-    const { revision, applications, items } = await this.plan(repository, request).catch((error: unknown) => {
+    const { revision, applications, items } = await this.plan(manager, repository, request).catch((error: unknown) => {
       throw platformErrorOf(error);
     });
     if (request.application !== undefined) {
@@ -123,8 +125,9 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
     if (this.own.dataSource.isInitialized) await this.own.dataSource.destroy();
   }
 
-  // the revision, the applications and what the head commit says (trace, rollback): read once per sync
-  private async plan(repository: RepositoryRecord, request: SyncRequest): Promise<{ revision: string; applications: AppRef[]; items: SyncItem[] }> {
+  // the revision, the applications and what the head commit says (trace, rollback): read once per sync. The
+  // applications Git no longer names but that still run something are reconciled too, towards nothing.
+  private async plan(manager: EntityManager, repository: RepositoryRecord, request: SyncRequest): Promise<{ revision: string; applications: AppRef[]; items: SyncItem[] }> {
     const locator = locatorOf(repository);
     const revision = request.revision ?? (await this.git.resolveBranch(locator, repository.defaultBranch));
     if (revision === undefined) throw new NotFoundError('branch.not-found', `branch ${repository.defaultBranch} of repository ${repository.repositoryId} does not exist`);
@@ -136,11 +139,14 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
     const traceId = about?.trailers?.['Trace-Id'];
     const rollback = about ? await this.rollbackOf(locator, revision, about) : undefined;
     const listed = new Set(files);
-    const items = refs.map((ref): SyncItem => {
+    const named = new Set(refs.map(workloadPath));
+    const removed = (await runningApplications(manager, repository, filter)).filter((ref) => !named.has(workloadPath(ref)));
+    const items = [...refs, ...removed].map((ref): SyncItem => {
       const touched = rollback?.paths.has(workloadPath(ref)) ?? false;
       return {
         locator,
         path: workloadPath(ref),
+        removed: !named.has(workloadPath(ref)),
         ...(listed.has(syncPolicyPath(ref)) ? { policyPath: syncPolicyPath(ref) } : {}),
         input: {
           key: { tenantId: repository.tenantId, projectId: repository.projectId, repositoryId: repository.repositoryId, ...ref },
@@ -157,6 +163,7 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
 
   /** undefined when workload.json is gone at the revision (nothing to reconcile) */
   private async reconcile(manager: EntityManager, item: SyncItem): Promise<Reconciled | undefined> {
+    if (item.removed) return this.reconciler.reconcile(manager, { ...item.input, workloadJson: null });
     const read = (path: string | undefined) => (path === undefined ? Promise.resolve(undefined) : this.git.readFile(item.locator, item.input.revision, path));
     const [bytes, policy] = await Promise.all([read(item.path), read(item.policyPath)]).catch((error: unknown) => {
       throw platformErrorOf(error);
