@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
 // loopback registries the services' own tests use (boundary rule off for e2e specs)
 import { startRegistry, type LocalRegistry } from '../../packaging/container-image/src/container-image.testing';
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, filesOf, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, filesOf, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(300_000);
 
@@ -24,7 +24,6 @@ const SERVICES = [
 ];
 const PROJECT = 'greeter';
 const FIXTURE = path.join(__dirname, 'fixtures', 'sample-module');
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // Issue 5's story as real processes on real NATS, Postgres, git, Verdaccio and docker-registry: an agent that knows
 // only contracts/ provisions a repository holding the sample Node module, has its pipeline generated and run by the
@@ -34,7 +33,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('pipelines and packaging end to end (real processes, registries and git)', () => {
   let platform: PlatformProcesses;
   let bus: TestBus;
-  let events: Subscription;
   let verdaccio: Verdaccio;
   let registry: LocalRegistry;
   let scratch: string;
@@ -45,16 +43,9 @@ describe('pipelines and packaging end to end (real processes, registries and git
     [verdaccio, registry, scratch] = await Promise.all([startVerdaccio(), startRegistry(), mkdtemp(path.join(tmpdir(), 'e2epipe-'))]);
     platform = await createPlatform('e2epipe', SECRET);
     bus = platform.bus;
-    events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.>`, {
-      callback: (_error, msg) => {
-        const event = msg.json<Json>();
-        contracts.assertValid(event.type, event); // every event published honours its published schema
-        seen.push(event);
-      },
-    });
+    platform.onEvents('acme.evt.>', (event) => seen.push(event));
   });
   afterAll(async () => {
-    events?.unsubscribe();
     await platform?.close();
     await Promise.all([verdaccio?.close(), registry?.stop(), scratch && rm(scratch, { recursive: true, force: true })]);
   });

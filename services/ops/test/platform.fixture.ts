@@ -3,7 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listServices, openServiceRegistry, type ServiceRegistration } from '@delivery/service-kit';
-import { buildCompletedPayload, buildOnce, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import type { Subscription } from '@nats-io/nats-core';
+import { buildCompletedPayload, buildOnce, ContractClient, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
 
 // The platform as real processes for an end-to-end test: its own bus namespace, database and git data directory,
 // ops and the named services run from dist/ as in production, and their URLs from the service registry.
@@ -14,6 +18,11 @@ export interface PlatformProcesses {
   /** spawns ops and `services` (paths under services/, e.g. 'release/release') and waits until all are registered */
   start(services: readonly string[], env?: Record<string, string>): Promise<void>;
   urlOf(name: string): string;
+  /**
+   * Calls `handler` with every event published under `<namespace>.<subject>` from now on, in order, each checked
+   * first against its published schema (what an agent that knows only contracts/ relies on). Ends at close().
+   */
+  onEvents(subject: string, handler: (event: Json) => void): void;
   /** SIGTERM to every process; resolves with their exit codes once they have drained */
   stop(): Promise<Array<number | null>>;
   close(): Promise<void>;
@@ -25,6 +34,8 @@ export async function createPlatform(prefix: string, jwtSecret: string): Promise
   const db = await createTestDatabase(prefix);
   const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-git-`));
   const children: Child[] = [];
+  const subscriptions: Subscription[] = [];
+  const contracts = ContractClient.load();
   let registered: ServiceRegistration[] = [];
   return {
     bus,
@@ -45,11 +56,22 @@ export async function createPlatform(prefix: string, jwtSecret: string): Promise
       if (url === undefined) throw new Error(`${name} is not registered`);
       return url;
     },
+    onEvents(subject, handler) {
+      const subscription = bus.nc.subscribe(`${bus.names.namespace}.${subject}`, {
+        callback: (_error, msg) => {
+          const event = msg.json<Json>();
+          contracts.assertValid(String(event.type), event);
+          handler(event);
+        },
+      });
+      subscriptions.push(subscription);
+    },
     async stop() {
       for (const child of children) child.process.kill('SIGTERM');
       return (await Promise.all(children.map((child) => child.exited))).map((e) => e.code);
     },
     async close() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
       for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
       await bus.close();
       await db.drop();

@@ -3,13 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ } from '@delivery/release-scopes';
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
 // the loopback npm registry the packaging service's own tests use (boundary rule off for e2e specs)
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, filesOf, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, filesOf, type Json, type PlatformProcesses } from './platform.fixture';
 import { call, killRuntime, routerUrlOf, runtimeProcesses, trailOf, untilOrFailure, viaRouter } from './runtime.fixture';
 
 jest.setTimeout(900_000);
@@ -43,7 +43,6 @@ const PATH = [
   { name: 'staging1', strategy: { kind: 'blue-green' }, healthGates: [PROBE] },
   { name: 'prod1', strategy: { kind: 'canary', steps: [{ weight: 10 }, { weight: 50 }, { weight: 100 }] }, healthGates: [PROBE, { kind: 'error-rate', maxErrorRate: 0.1, minRequests: 8, windowSeconds: 60 }] },
 ];
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // The product's first complete story, as real processes on real NATS, Postgres, git, Verdaccio and the local
 // runtime, driven over the bus by an agent and through REST by the people who approve:
@@ -57,7 +56,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('the product end to end: commit to running process, canary and rollback through Git', () => {
   let platform: PlatformProcesses;
   let bus: TestBus;
-  let events: Subscription;
   let verdaccio: Verdaccio;
   let scratch: string;
   const seen: Json[] = [];
@@ -69,17 +67,10 @@ describe('the product end to end: commit to running process, canary and rollback
     [verdaccio, scratch] = await Promise.all([startVerdaccio(), mkdtemp(path.join(tmpdir(), 'e2eproduct-'))]);
     platform = await createPlatform('e2eproduct', SECRET);
     bus = platform.bus;
-    events = bus.nc.subscribe(`${bus.names.namespace}.${TENANT}.evt.>`, {
-      callback: (_error, msg) => {
-        const event = msg.json<Json>();
-        contracts.assertValid(event.type, event); // every event published honours its published schema
-        seen.push(event);
-      },
-    });
+    platform.onEvents(`${TENANT}.evt.>`, (event) => seen.push(event));
   });
   afterAll(async () => {
     await traffic?.stop();
-    events?.unsubscribe();
     await platform?.close();
     // the local runtime's workloads and routers outlive gitops-sync by design: kill what its state dir records
     if (scratch) await killRuntime(runtimeDir(), ENVIRONMENTS);

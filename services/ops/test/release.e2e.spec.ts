@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { LocalGitProvider, type RepositoryLocator } from '@delivery/git-provider';
 import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ, RELEASES_WRITE } from '@delivery/release-scopes';
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
-import { createPlatform, succeededBuild, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, succeededBuild, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
 
@@ -13,7 +13,6 @@ const SERVICES = ['source-control/repository', 'source-control/commit', 'release
 const PROJECT = 'shop';
 const GITOPS_REPO = 'shop-gitops';
 const SCOPES = { read: RELEASES_READ, write: RELEASES_WRITE, approve: RELEASES_APPROVE, admin: RELEASES_ADMIN };
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // The release context as six real processes (repository, commit, release, environment-promotion,
 // deployment-manifest and ops) on real NATS, Postgres and git. The test plays build-result (BuildCompleted) and
@@ -23,7 +22,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('release end to end (real processes, real NATS, Postgres and git)', () => {
   let platform: PlatformProcesses;
   let bus: TestBus;
-  let events: Subscription;
   let gitopsTimer: NodeJS.Timeout | undefined;
   const seen: Json[] = [];
   const contracts = ContractClient.load();
@@ -33,20 +31,15 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
     platform = await createPlatform('e2erel', SECRET);
     bus = platform.bus;
     gitops = new GitOpsPlayer(new LocalGitProvider({ dataDir: platform.dataDir }));
-    events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.>`, {
-      callback: (_error, msg) => {
-        const event = msg.json<Json>();
-        contracts.assertValid(event.type, event); // every event published honours its published schema
-        seen.push(event);
-        if (event.type === 'DeploymentManifestRendered') gitops.rendered(event).catch((error: unknown) => gitops.errors.push(error));
-        if (event.type === 'DeploymentPromoted' || event.type === 'PromotionFailed') gitops.settled(event.payload.environment);
-        if (event.type === 'DeploymentRolledBack') gitops.rolledBack(event).catch((error: unknown) => gitops.errors.push(error));
-      },
+    platform.onEvents('acme.evt.>', (event) => {
+      seen.push(event);
+      if (event.type === 'DeploymentManifestRendered') gitops.rendered(event).catch((error: unknown) => gitops.errors.push(error));
+      if (event.type === 'DeploymentPromoted' || event.type === 'PromotionFailed') gitops.settled(event.payload.environment);
+      if (event.type === 'DeploymentRolledBack') gitops.rolledBack(event).catch((error: unknown) => gitops.errors.push(error));
     });
   });
   afterAll(async () => {
     if (gitopsTimer) clearInterval(gitopsTimer);
-    events?.unsubscribe();
     await platform?.close();
   });
 

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
-import { createPlatform, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
 
 const SECRET = 'source-control-e2e-secret-0123456789abcdef';
 const SERVICES = ['source-control/repository', 'source-control/branch', 'source-control/commit', 'source-control/pull-request'];
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // The source-control context as five real processes (four services and ops). An agent that knows only
 // contracts/asyncapi.json and contracts/schemas drives it over NATS: provision, branch, commit twice, open a
@@ -16,23 +15,15 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('source control end to end (real processes, real NATS, Postgres and git)', () => {
   let platform: PlatformProcesses;
   let bus: TestBus;
-  let events: Subscription;
   const seen: Json[] = [];
   const contracts = ContractClient.load();
 
   beforeAll(async () => {
     platform = await createPlatform('e2esc', SECRET);
     bus = platform.bus;
-    events = bus.nc.subscribe(`${bus.names.namespace}.acme.evt.source-control.>`, {
-      callback: (_error, msg) => {
-        const event = msg.json<Json>();
-        contracts.assertValid(event.type, event); // every event the platform publishes honours its published schema
-        seen.push(event);
-      },
-    });
+    platform.onEvents('acme.evt.source-control.>', (event) => seen.push(event));
   });
   afterAll(async () => {
-    events?.unsubscribe();
     await platform?.close();
   });
 
