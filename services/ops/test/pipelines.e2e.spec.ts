@@ -2,13 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
-import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { ContractClient, eventually } from '@delivery/testing';
 // loopback registries the services' own tests use (boundary rule off for e2e specs)
 import { startRegistry, type LocalRegistry } from '../../packaging/container-image/src/container-image.testing';
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, filesOf, type Json, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, filesOf, sampleModule, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(300_000);
 
@@ -32,7 +31,6 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'sample-module');
 // one traceId that the lineage endpoint returns whole.
 describe('pipelines and packaging end to end (real processes, registries and git)', () => {
   let platform: PlatformProcesses;
-  let bus: TestBus;
   let verdaccio: Verdaccio;
   let registry: LocalRegistry;
   let scratch: string;
@@ -42,7 +40,6 @@ describe('pipelines and packaging end to end (real processes, registries and git
   beforeAll(async () => {
     [verdaccio, registry, scratch] = await Promise.all([startVerdaccio(), startRegistry(), mkdtemp(path.join(tmpdir(), 'e2epipe-'))]);
     platform = await createPlatform('e2epipe', SECRET);
-    bus = platform.bus;
     platform.onEvents('acme.evt.>', (event) => seen.push(event));
   });
   afterAll(async () => {
@@ -61,15 +58,7 @@ describe('pipelines and packaging end to end (real processes, registries and git
     });
     const traceId = randomBytes(16).toString('hex');
     const agent = { kind: 'agent', id: 'builder-agent-3' } as const;
-    const publish = async (type: string, payload: Json) => {
-      const envelope = contracts.command(type, payload, { tenantId: 'acme', projectId: PROJECT, traceId, actor: agent });
-      contracts.assertValid(type, envelope);
-      const h = natsHeaders();
-      h.set('Nats-Msg-Id', String(envelope.id));
-      h.set('traceparent', newTraceparent(traceId));
-      await bus.js.publish(contracts.subject(type, 'acme', bus.names.namespace), JSON.stringify(envelope), { headers: h });
-      return envelope;
-    };
+    const publish = (type: string, payload: Json) => platform.publish(contracts.command(type, payload, { tenantId: 'acme', projectId: PROJECT, traceId, actor: agent }));
     const answer = (types: string[], command: Json, timeoutMs = 60_000) =>
       eventually(async () => seen.find((e) => types.includes(e.type) && e.causationId === command.id), `${types.join(' or ')} to ${command.type}`, timeoutMs);
     const expectType = (event: Json, type: string) => {
@@ -82,16 +71,7 @@ describe('pipelines and packaging end to end (real processes, registries and git
     const { repositoryId } = expectType(await answer(['RepositoryProvisioned'], provision), 'RepositoryProvisioned');
 
     // --- 2. its pipeline, generated from metadata and committed
-    const module = {
-      name: 'greeter',
-      runtime: 'node',
-      runtimeVersion: '20.x',
-      test: 'npm test',
-      pack: 'mkdir -p dist && npm pack --pack-destination dist',
-      testResults: { format: 'junit', glob: 'reports/junit.xml' },
-      coverage: { format: 'lcov', glob: 'reports/lcov.info' },
-      packages: [{ format: 'npm', path: 'dist/sample-greeter-1.0.0.tgz' }],
-    };
+    const module = sampleModule('1.0.0');
     // generation waits until the generator knows the repository (it learns it from RepositoryProvisioned)
     const generated = await eventually(async () => {
       const event = await answer(['PipelineGenerated', 'PipelineGenerationFailed'], await publish('GeneratePipeline', { repositoryId, branch: 'main', module }));

@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listServices, openServiceRegistry, type ServiceRegistration } from '@delivery/service-kit';
-import type { Subscription } from '@nats-io/nats-core';
-import { buildCompletedPayload, buildOnce, ContractClient, createTestBus, createTestDatabase, eventually, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
+import { headers as natsHeaders, type Subscription } from '@nats-io/nats-core';
+import { buildCompletedPayload, buildOnce, ContractClient, createTestBus, createTestDatabase, eventually, newTraceparent, spawnCompiled, type Child, type TestBus, type TestDatabase } from '@delivery/testing';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -23,6 +23,8 @@ export interface PlatformProcesses {
    * first against its published schema (what an agent that knows only contracts/ relies on). Ends at close().
    */
   onEvents(subject: string, handler: (event: Json) => void): void;
+  /** publishes a command envelope as an agent does: checked against its schema, deduplicated by its id, on its trace */
+  publish(envelope: Json): Promise<Json>;
   /** SIGTERM to every process; resolves with their exit codes once they have drained */
   stop(): Promise<Array<number | null>>;
   close(): Promise<void>;
@@ -66,6 +68,14 @@ export async function createPlatform(prefix: string, jwtSecret: string): Promise
       });
       subscriptions.push(subscription);
     },
+    async publish(envelope) {
+      contracts.assertValid(String(envelope.type), envelope);
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', String(envelope.id));
+      h.set('traceparent', newTraceparent(String(envelope.traceId)));
+      await bus.js.publish(contracts.subject(String(envelope.type), String(envelope.tenantId), bus.names.namespace), JSON.stringify(envelope), { headers: h });
+      return envelope;
+    },
     async stop() {
       for (const child of children) child.process.kill('SIGTERM');
       return (await Promise.all(children.map((child) => child.exited))).map((e) => e.code);
@@ -86,6 +96,20 @@ export function succeededBuild(buildId: string, traceId: string, where: { projec
   const payload = buildCompletedPayload(buildId, 'Succeeded', { repositoryId: where.repositoryId, sha: randomBytes(20).toString('hex'), tests: { total: 12, passed: 12, failed: 0, skipped: 0 } });
   const actor = { kind: 'service', id: 'build-result' };
   return { id, type: 'BuildCompleted', schemaVersion: 1, kind: 'event', source: 'build-result', tenantId: 'acme', projectId: where.projectId, traceId, causationId: null, correlationId: id, actor, occurredAt: new Date().toISOString(), payload };
+}
+
+/** The metadata of the sample module (fixtures/sample-module) at `version`, as GeneratePipeline takes it. */
+export function sampleModule(version: string): Json {
+  return {
+    name: 'greeter',
+    runtime: 'node',
+    runtimeVersion: '20.x',
+    test: 'npm test',
+    pack: 'mkdir -p dist && npm pack --pack-destination dist',
+    testResults: { format: 'junit', glob: 'reports/junit.xml' },
+    coverage: { format: 'lcov', glob: 'reports/lcov.info' },
+    packages: [{ format: 'npm', path: `dist/sample-greeter-${version}.tgz` }],
+  };
 }
 
 /** the fixture's files as ProvisionRepository initial files (text, relative paths) */

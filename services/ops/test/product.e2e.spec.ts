@@ -3,13 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ } from '@delivery/release-scopes';
-import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { ContractClient, eventually } from '@delivery/testing';
 // the loopback npm registry the packaging service's own tests use (boundary rule off for e2e specs)
 import { startVerdaccio, type Verdaccio } from '../../packaging/package-publishing/src/testing/verdaccio.testing';
-import { createPlatform, filesOf, type Json, type PlatformProcesses } from './platform.fixture';
+import { createPlatform, filesOf, sampleModule, type Json, type PlatformProcesses } from './platform.fixture';
 import { call, killRuntime, routerUrlOf, runtimeProcesses, trailOf, untilOrFailure, viaRouter } from './runtime.fixture';
 
 jest.setTimeout(900_000);
@@ -55,7 +54,6 @@ const PATH = [
 // and the release ends ReleaseFailed. Each story's traceId joins it whole in the lineage.
 describe('the product end to end: commit to running process, canary and rollback through Git', () => {
   let platform: PlatformProcesses;
-  let bus: TestBus;
   let verdaccio: Verdaccio;
   let scratch: string;
   const seen: Json[] = [];
@@ -66,7 +64,6 @@ describe('the product end to end: commit to running process, canary and rollback
   beforeAll(async () => {
     [verdaccio, scratch] = await Promise.all([startVerdaccio(), mkdtemp(path.join(tmpdir(), 'e2eproduct-'))]);
     platform = await createPlatform('e2eproduct', SECRET);
-    bus = platform.bus;
     platform.onEvents(`${TENANT}.evt.>`, (event) => seen.push(event));
   });
   afterAll(async () => {
@@ -84,31 +81,14 @@ describe('the product end to end: commit to running process, canary and rollback
   let gitopsRepo: string;
 
   /** the agent: a command over the bus on the story's trace, answered by the first event of `types` it caused */
-  const send = async (traceId: string, type: string, payload: Json, actor: Json = { kind: 'agent', id: 'coder-7' }) => {
-    const envelope = contracts.command(type, payload, { tenantId: TENANT, projectId: PROJECT, traceId, actor: actor as { kind: string; id: string } });
-    contracts.assertValid(type, envelope);
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', String(envelope.id));
-    h.set('traceparent', newTraceparent(traceId));
-    await bus.js.publish(contracts.subject(type, TENANT, bus.names.namespace), JSON.stringify(envelope), { headers: h });
-    return envelope;
-  };
+  const send = (traceId: string, type: string, payload: Json, actor: Json = { kind: 'agent', id: 'coder-7' }) =>
+    platform.publish(contracts.command(type, payload, { tenantId: TENANT, projectId: PROJECT, traceId, actor: actor as { kind: string; id: string } }));
   const answer = (command: Json, type: string, timeoutMs = 60_000) =>
     eventually(async () => {
       const failure = seen.find((e) => e.causationId === command.id && /Failed|Rejected/.test(e.type));
       if (failure) throw new Error(`${command.type} refused: ${failure.type} ${JSON.stringify(failure.payload)}`);
       return seen.find((e) => e.causationId === command.id && e.type === type)?.payload as Json | undefined;
     }, `${type} for ${command.type}`, timeoutMs);
-  const moduleOf = (version: string) => ({
-    name: 'greeter',
-    runtime: 'node',
-    runtimeVersion: '20.x',
-    test: 'npm test',
-    pack: 'mkdir -p dist && npm pack --pack-destination dist',
-    testResults: { format: 'junit', glob: 'reports/junit.xml' },
-    coverage: { format: 'lcov', glob: 'reports/lcov.info' },
-    packages: [{ format: 'npm', path: `dist/sample-greeter-${version}.tgz` }],
-  });
 
   /**
    * One change the way an agent ships it: a branch, a commit (and the pipeline regenerated when the version moves),
@@ -118,7 +98,7 @@ describe('the product end to end: commit to running process, canary and rollback
   async function shipChange(traceId: string, branch: string, version: string, changes: Json[]): Promise<{ build: Json; pkg: Json; mergeSha: string }> {
     await answer(await send(traceId, 'CreateBranch', { repositoryId: appRepo, name: branch, from: { branch: 'main' } }), 'BranchCreated');
     await answer(await send(traceId, 'CreateCommit', { repositoryId: appRepo, branch, message: `greeter ${version}`, changes }), 'CommitCreated');
-    if (version !== '1.0.0') await answer(await send(traceId, 'GeneratePipeline', { repositoryId: appRepo, branch, module: moduleOf(version) }), 'PipelineGenerated');
+    if (version !== '1.0.0') await answer(await send(traceId, 'GeneratePipeline', { repositoryId: appRepo, branch, module: sampleModule(version) }), 'PipelineGenerated');
     const opened = await answer(await send(traceId, 'OpenPullRequest', { repositoryId: appRepo, sourceBranch: branch, targetBranch: 'main', title: `greeter ${version}`, deleteSourceBranchOnMerge: true }), 'PullRequestOpened');
     const { pullRequestId } = opened;
     const prRun = await answer(await send(traceId, 'RunPipeline', { repositoryId: appRepo, branch, pullRequestId, reason: 'pull-request' }), 'PipelineRunStarted');
@@ -208,7 +188,7 @@ describe('the product end to end: commit to running process, canary and rollback
     gitopsRepo = (await answer(await send(setup, 'ProvisionRepository', { name: 'greeter-gitops', purpose: 'gitops', initialFiles: [{ path: 'README.md', content: '# Desired state\n' }] }), 'RepositoryProvisioned')).repositoryId;
     // the generator learns the repository from RepositoryProvisioned: retried until it knows it
     await eventually(async () => {
-      const command = await send(setup, 'GeneratePipeline', { repositoryId: appRepo, branch: 'main', module: moduleOf('1.0.0') });
+      const command = await send(setup, 'GeneratePipeline', { repositoryId: appRepo, branch: 'main', module: sampleModule('1.0.0') });
       const event = await eventually(async () => seen.find((e) => e.causationId === command.id), 'the generator to answer', 60_000);
       if (event.type === 'PipelineGenerated') return event;
       if (event.payload.error?.code === 'repository.not-found') return undefined;

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
 import { LocalGitProvider, type RepositoryLocator } from '@delivery/git-provider';
 import { RELEASES_ADMIN, RELEASES_APPROVE, RELEASES_READ, RELEASES_WRITE } from '@delivery/release-scopes';
-import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { ContractClient, eventually } from '@delivery/testing';
 import { createPlatform, succeededBuild, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
@@ -21,7 +20,6 @@ const SCOPES = { read: RELEASES_READ, write: RELEASES_WRITE, approve: RELEASES_A
 // prod canary on 5xx traffic and is rolled back in Git to release 1's bytes.
 describe('release end to end (real processes, real NATS, Postgres and git)', () => {
   let platform: PlatformProcesses;
-  let bus: TestBus;
   let gitopsTimer: NodeJS.Timeout | undefined;
   const seen: Json[] = [];
   const contracts = ContractClient.load();
@@ -29,7 +27,6 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
 
   beforeAll(async () => {
     platform = await createPlatform('e2erel', SECRET);
-    bus = platform.bus;
     gitops = new GitOpsPlayer(new LocalGitProvider({ dataDir: platform.dataDir }));
     platform.onEvents('acme.evt.>', (event) => {
       seen.push(event);
@@ -55,14 +52,7 @@ describe('release end to end (real processes, real NATS, Postgres and git)', () 
     const cleo = await token('cleo', [SCOPES.approve, SCOPES.read]); // client
     const rest = restClient(releaseUrl);
 
-    const publish = async (envelope: Json) => {
-      contracts.assertValid(envelope.type, envelope);
-      const h = natsHeaders();
-      h.set('Nats-Msg-Id', String(envelope.id));
-      h.set('traceparent', newTraceparent(envelope.traceId));
-      await bus.js.publish(contracts.subject(envelope.type, 'acme', bus.names.namespace), JSON.stringify(envelope), { headers: h });
-      return envelope;
-    };
+    const publish = (envelope: Json) => platform.publish(envelope);
     const find = (what: string, predicate: (e: Json) => boolean, timeoutMs = 30_000) =>
       eventually(async () => seen.find(predicate), what, timeoutMs);
 

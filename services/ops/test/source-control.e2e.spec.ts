@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { signTestToken } from '@delivery/auth';
-import { ContractClient, eventually, newTraceparent, type TestBus } from '@delivery/testing';
+import { ContractClient, eventually } from '@delivery/testing';
 import { createPlatform, type Json, type PlatformProcesses } from './platform.fixture';
 
 jest.setTimeout(240_000);
@@ -14,13 +13,11 @@ const SERVICES = ['source-control/repository', 'source-control/branch', 'source-
 // pull request, have it reviewed and checked, merge. Then the lineage of its one traceId tells the whole story.
 describe('source control end to end (real processes, real NATS, Postgres and git)', () => {
   let platform: PlatformProcesses;
-  let bus: TestBus;
   const seen: Json[] = [];
   const contracts = ContractClient.load();
 
   beforeAll(async () => {
     platform = await createPlatform('e2esc', SECRET);
-    bus = platform.bus;
     platform.onEvents('acme.evt.source-control.>', (event) => seen.push(event));
   });
   afterAll(async () => {
@@ -35,11 +32,7 @@ describe('source control end to end (real processes, real NATS, Postgres and git
     const coder = { kind: 'agent', id: 'coder-7' };
     const sent: Json[] = [];
     const send = async (type: string, payload: Json, actor: Json = coder) => {
-      const envelope = contracts.command(type, payload, { tenantId: 'acme', projectId: 'shop', traceId, actor: actor as { kind: string; id: string } });
-      const h = natsHeaders();
-      h.set('Nats-Msg-Id', String(envelope.id));
-      h.set('traceparent', newTraceparent(traceId));
-      await bus.js.publish(contracts.subject(type, 'acme', bus.names.namespace), JSON.stringify(envelope), { headers: h });
+      const envelope = await platform.publish(contracts.command(type, payload, { tenantId: 'acme', projectId: 'shop', traceId, actor: actor as { kind: string; id: string } }));
       sent.push(envelope);
       return envelope;
     };
