@@ -9,18 +9,22 @@ async function main(): Promise<void> {
     process.stderr.write('usage: router.main <stateDir> <port> [adminPort]\n');
     process.exit(2);
   }
-  const running = await startRouterProcess(stateDir, Number(port), {
+  const running = startRouterProcess(stateDir, Number(port), {
     adminPort: adminPort === undefined ? 0 : Number(adminPort),
     log: (line) => process.stdout.write(`${new Date().toISOString()} router: ${line}\n`),
   });
+  // handlers first: router.json is written before startRouterProcess resolves, and whoever reads it may signal at once
   const stop = (): void => {
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    running
+      .then((router) => router.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  await running;
 }
 
 main().catch((err: unknown) => {
