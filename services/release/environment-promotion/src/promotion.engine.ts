@@ -34,10 +34,14 @@ export class PromotionEngine {
       if (input.kind === 'rollback') throw new IllegalStateError('promotion.not-found', 'this release was never promoted to the environment');
       return [];
     }
+    // the clock is read once the promotion is locked: an input that waited for the lock behind another one is later
+    // than it, so the promotion's history stays in time order (a step synced "after" the health report that
+    // follows it would wait for a moment that never comes again)
+    const locked: Input = { ...input, now: new Date(Math.max(Date.now(), input.now.getTime())) };
     const state = await this.repository.load(manager, stream);
-    const decision = decide(state, input);
+    const decision = decide(state, locked);
     if (decision.rejection) throw rejectionOf(decision.rejection);
-    return this.persist(manager, stream, state, input, decision);
+    return this.persist(manager, stream, state, locked, decision);
   }
 
   private async persist(manager: EntityManager, stream: string, state: PromotionState, input: Input, decision: Decision): Promise<StreamAppend[]> {

@@ -252,7 +252,9 @@ class Context {
       if (step.revision === undefined || step.syncedAt === undefined) return;
       this.shiftTraffic(step);
       if (step.gated && !this.evaluateGates()) return;
-      if (this.now.getTime() < Date.parse(step.syncedAt) + (step.pauseSeconds ?? 0) * 1000) return;
+      // only a pause waits on the clock (its timer comes back): without one, an input stamped a moment before the
+      // sync it is decided after must not hold the step
+      if (step.pauseSeconds && this.now.getTime() < Date.parse(step.syncedAt) + step.pauseSeconds * 1000) return;
       const next = attempt.steps[attempt.current + 1];
       if (next) {
         this.render(next);

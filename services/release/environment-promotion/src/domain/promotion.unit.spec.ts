@@ -51,6 +51,17 @@ describe('promotion decider', () => {
       expect(sim.timers).toEqual([]);
     });
 
+    it('promotes on a health report stamped a moment before the sync it is decided after (no pause: no clock to wait for)', () => {
+      const sim = new Sim();
+      sim.promote(promoteCommand(rolling, [{ kind: 'http-probe', path: '/health', consecutiveSuccesses: 1, intervalSeconds: 1, timeoutSeconds: 600 }]));
+      sim.at(5).rendered(sha('b'));
+      sim.at(10).synced(sha('b'));
+      // the report was received at 9 s and waited for the promotion's lock behind the sync
+      sim.at(9).health(sha('b'), { probes: [{ ok: true }] });
+      expect(sim.of('HealthGateEvaluated').map((e) => e.payload.passed)).toEqual([true]);
+      expect(sim.of('DeploymentPromoted')).toHaveLength(1);
+    });
+
     it('promotes right after the sync when there are no gates, once the rollout is done (Synced and Healthy)', () => {
       const sim = new Sim();
       sim.promote(promoteCommand(rolling));
