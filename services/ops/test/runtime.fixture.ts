@@ -3,10 +3,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { ProcessRecordStore, type ProcessRecord } from '@delivery/gitops-local-runtime';
 import { readRouterRecord } from '@delivery/gitops-router';
+import type { Json } from './platform.fixture';
 
 // What an end-to-end test needs to look at the local runtime gitops-sync drives: its routers and supervised
 // processes (through the state directory, as an operator would), REST calls, and a readable trail of events.
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export async function call(base: string, method: string, urlPath: string, token: string, body?: unknown, expectStatus?: number): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${base}${urlPath}`, {

@@ -6,12 +6,12 @@ import { platformErrorOf, type GitProvider, type RepositoryLocator } from '@deli
 import type { HealthStatus, RuntimeAdapter } from '@delivery/gitops-runtime';
 import { NotFoundError } from '@delivery/messaging';
 import { GIT_PROVIDER, locatorOf, type RepositoryRecord } from '@delivery/repository-directory';
-import { appendAll, EVENT_STORE, Timers } from '@delivery/service-kit';
+import { appendAll, EVENT_STORE } from '@delivery/service-kit';
 import { aggregateHealth } from '../domain/health.aggregate';
 import { assertManualSync } from '../domain/rejected-revisions.policy';
 import { RUNTIME_ADAPTER } from '../runtime.provider';
 import { SYNC_SETTINGS, type SyncSettings } from '../triggers/sync.settings';
-import { ApplicationReconciler, wakeKey, type Reconciled, type ReconcileInput, type Trigger } from './application.reconciler';
+import { ApplicationReconciler, type Reconciled, type ReconcileInput, type Trigger } from './application.reconciler';
 import { evaluatedRevision, rejectedRevisionsOf, runningApplications, type AppKey } from './applications.store';
 import { applicationsOf, ENVIRONMENTS_DIR, revertedBy, syncPolicyPath, workloadPath, type AppRef } from './gitops.layout';
 import { limiter, type Limiter } from './limiter';
@@ -75,7 +75,6 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
     @Inject(GIT_PROVIDER) git: GitProvider,
     private readonly reconciler: ApplicationReconciler,
     dataSource: DataSource,
-    private readonly timers: Timers,
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(RUNTIME_ADAPTER) private readonly runtime: RuntimeAdapter,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
@@ -206,8 +205,7 @@ export class RepositorySync implements OnModuleInit, OnModuleDestroy {
       if (aggregateHealth(observed.workloads.map((w) => w.health)) === reported) continue;
       const appends = await this.limit(() =>
         this.own.dataSource.transaction(async (manager) => {
-          // the wake timer is taken first, as the poller takes it when it fires: the two never wait on each other
-          await this.timers.cancel(manager, wakeKey(key));
+          // the reconcile holds the wake timer before the application's row and moves it: nothing to cancel here
           const result = await this.wake(manager, repository, key);
           await appendAll(this.own.store, result, manager);
           return result;
